@@ -1,0 +1,460 @@
+// The broker: pairs QEMU-side and HDL-side peers by device name, validates
+// and relays every message, and answers for a peer that does not.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zmq from 'zeromq';
+import { decodeConf, DeviceConf, formatConf, validateConf } from '../protocol/conf';
+import { checkEndpoint, ipcPath, SendQueue } from '../protocol/link';
+import { decode, describe, encode, ErrorCode, Flag, MAX_DMA_LEN, MAX_NAME, MAX_NIC_FRAME, message, Message, MsgType, Role, WireError } from '../protocol/wire';
+import { Logger } from '../util/log';
+import { applyOverride, BrokerConfig } from './config';
+import { Channel, channelOf, Stats } from './stats';
+import { encodeConf } from '../protocol/conf';
+
+type Side = 'qemu' | 'hdl';
+
+interface Peer {
+  side: Side;
+  id: Buffer;
+  key: string;
+  name?: string;
+  lastSeen: number;
+  cycle: bigint; // last RTL cycle an HDL peer reported
+}
+
+interface Device {
+  name: string;
+  qemu?: Peer;
+  hdl?: Peer;
+  conf?: DeviceConf; // announced + overrides, validated
+  confErrors?: string[];
+  pendingInits: { peer: Peer; tag: number; timer: NodeJS.Timeout }[];
+}
+
+/** A request whose answer the broker is waiting to relay. */
+interface Pending {
+  device: Device;
+  request: Message;
+  requester: Peer;
+  responder: Peer;
+  sentAt: number;
+  timer: NodeJS.Timeout;
+}
+
+const NAME_RE = /^[A-Za-z0-9_.-]+$/;
+
+export interface BrokerEvents {
+  /** A peer went away without SHUTDOWN (silence) or with it. */
+  onPeerGone?: (side: Side, name: string | undefined, reason: string) => void;
+}
+
+export class Broker {
+  readonly stats = new Stats();
+  private readonly sockets: Record<Side, zmq.Router>;
+  private readonly senders: Record<Side, SendQueue>;
+  private readonly peers = new Map<string, Peer>();
+  private readonly devices = new Map<string, Device>();
+  private readonly pending = new Map<string, Pending>();
+  private heartbeat?: NodeJS.Timeout;
+  private pingTag = 0;
+  private stopped = false;
+
+  constructor(
+    readonly config: BrokerConfig,
+    private readonly log: Logger,
+    private readonly events: BrokerEvents = {},
+  ) {
+    const mk = () => new zmq.Router({ linger: 0, mandatory: true, sendTimeout: 2000, sendHighWaterMark: 100000, receiveHighWaterMark: 100000 });
+    this.sockets = { qemu: mk(), hdl: mk() };
+    this.senders = {
+      qemu: new SendQueue(this.sockets.qemu, (e, f) => this.sendFailed('qemu', e, f)),
+      hdl: new SendQueue(this.sockets.hdl, (e, f) => this.sendFailed('hdl', e, f)),
+    };
+  }
+
+  async start(): Promise<void> {
+    const b = this.config.broker;
+    for (const side of ['qemu', 'hdl'] as Side[]) {
+      const ep = side === 'qemu' ? b.qemuEndpoint : b.hdlEndpoint;
+      checkEndpoint(ep, `${side} endpoint`);
+      const p = ipcPath(ep);
+      if (p) {
+        fs.mkdirSync(path.dirname(p), { recursive: true, mode: 0o700 });
+        fs.rmSync(p, { force: true }); // a stale socket file from a killed broker
+      }
+      try {
+        await this.sockets[side].bind(ep);
+      } catch (e) {
+        throw new Error(`cannot bind ${side} endpoint ${ep}: ${(e as Error).message}`);
+      }
+      void this.readLoop(side);
+    }
+    this.heartbeat = setInterval(() => this.beat(), b.heartbeatMs);
+    this.log.info({ qemu: b.qemuEndpoint, hdl: b.hdlEndpoint }, 'broker listening');
+  }
+
+  async stop(reason = 'stopped'): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.heartbeat);
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    for (const d of this.devices.values()) d.pendingInits.forEach((i) => clearTimeout(i.timer));
+    for (const peer of this.peers.values()) this.send(peer, message(MsgType.SHUTDOWN, { payload: Buffer.from(reason) }));
+    await Promise.race([Promise.all([this.senders.qemu.drained(), this.senders.hdl.drained()]), new Promise((r) => setTimeout(r, 500))]);
+    for (const s of Object.values(this.sockets)) s.close();
+    for (const side of ['qemu', 'hdl'] as Side[]) {
+      const p = ipcPath(side === 'qemu' ? this.config.broker.qemuEndpoint : this.config.broker.hdlEndpoint);
+      if (p) fs.rmSync(p, { force: true });
+    }
+    this.log.info({ reason }, 'broker stopped');
+  }
+
+  /** Names of devices with both sides connected, for orchestration. */
+  pairedDevices(): string[] {
+    return [...this.devices.values()].filter((d) => d.qemu && d.hdl).map((d) => d.name);
+  }
+
+  private async readLoop(side: Side): Promise<void> {
+    const sock = this.sockets[side];
+    try {
+      for await (const [id, ...frames] of sock) this.receive(side, id, frames);
+    } catch (e) {
+      if (!this.stopped) this.log.error({ side, err: (e as Error).message }, 'receive loop failed');
+    }
+  }
+
+  private receive(side: Side, id: Buffer, frames: Buffer[]): void {
+    const key = `${side}:${id.toString('hex')}`;
+    let peer = this.peers.get(key);
+    if (!peer) {
+      peer = { side, id, key, lastSeen: Date.now(), cycle: 0n };
+      this.peers.set(key, peer);
+    }
+    peer.lastSeen = Date.now();
+    let m: Message;
+    try {
+      m = decode(frames);
+    } catch (e) {
+      const err = e as WireError;
+      this.stats.badFrames++;
+      this.log.warn({ peer: this.who(peer), frame: describe(err.partial ?? {}), frames: frames.map((f) => f.length) }, `bad frame: ${err.message}`);
+      this.replyError(peer, err.partial ?? {}, err.code ?? ErrorCode.MALFORMED, `bad frame from ${this.who(peer)}: ${err.message}`);
+      return;
+    }
+    if (side === 'hdl' && m.cycle > peer.cycle) peer.cycle = m.cycle;
+    this.log.trace({ peer: this.who(peer), msg: describe(m), bytes: m.payload.length }, 'rx');
+    try {
+      this.dispatch(peer, m);
+    } catch (e) {
+      this.log.error({ peer: this.who(peer), msg: describe(m), err: (e as Error).stack }, 'internal error handling message');
+      this.replyError(peer, m, ErrorCode.UNEXPECTED, `broker could not handle ${describe(m)}: ${(e as Error).message}`);
+    }
+  }
+
+  private dispatch(peer: Peer, m: Message): void {
+    switch (m.type) {
+      case MsgType.HELLO:
+        return this.hello(peer, m);
+      case MsgType.PONG:
+        return;
+      case MsgType.PING:
+        return this.send(peer, message(MsgType.PONG, { tag: m.tag }));
+      case MsgType.SHUTDOWN:
+        return this.peerGone(peer, `sent SHUTDOWN${m.payload.length ? ` (${m.payload.toString()})` : ''}`, true);
+    }
+    const dev = peer.name !== undefined ? this.devices.get(peer.name) : undefined;
+    if (!dev) return this.replyError(peer, m, ErrorCode.UNEXPECTED, `${describe(m)} before HELLO: send HELLO with the device name first`);
+    if (peer.side === 'hdl') this.fromHdl(dev, peer, m);
+    else this.fromQemu(dev, peer, m);
+  }
+
+  private hello(peer: Peer, m: Message): void {
+    const want = peer.side === 'qemu' ? Role.QEMU : Role.HDL;
+    const name = m.payload.toString('utf8');
+    if (m.index !== want) {
+      return this.replyError(peer, m, ErrorCode.UNEXPECTED, `HELLO with role ${m.index} on the ${peer.side} endpoint (expected role ${want})`);
+    }
+    if (!NAME_RE.test(name) || name.length > MAX_NAME) {
+      return this.replyError(peer, m, ErrorCode.MALFORMED, `HELLO device name '${name}' must be 1..${MAX_NAME} characters of [A-Za-z0-9_.-]`);
+    }
+    let dev = this.devices.get(name);
+    if (!dev) {
+      dev = { name, pendingInits: [] };
+      this.devices.set(name, dev);
+    }
+    const current = dev[peer.side];
+    if (current && current !== peer) {
+      return this.replyError(peer, m, ErrorCode.UNEXPECTED, `device '${name}' already has a ${peer.side} peer connected`);
+    }
+    peer.name = name;
+    dev[peer.side] = peer;
+    this.log.info({ device: name, side: peer.side }, `${peer.side} peer joined`);
+    this.send(peer, message(MsgType.HELLO, { tag: m.tag, payload: Buffer.from('broker') }));
+  }
+
+  private fromHdl(dev: Device, peer: Peer, m: Message): void {
+    const qemu = dev.qemu;
+    switch (m.type) {
+      case MsgType.CONF:
+        return this.announce(dev, peer, m);
+      case MsgType.MMIO_READ_CPL: {
+        const p = this.settle(dev, 'mmio', m.tag);
+        if (!p) return this.late(peer, m);
+        return this.send(p.requester, m);
+      }
+      case MsgType.DMA_READ:
+        if (m.length === 0 || m.length > MAX_DMA_LEN) {
+          return this.replyError(peer, m, ErrorCode.TOO_LARGE, `DMA read length ${m.length} outside 1..${MAX_DMA_LEN} (${describe(m)})`);
+        }
+        if (!qemu) return this.replyError(peer, m, ErrorCode.NO_PEER, `DMA read ${describe(m)}: no QEMU peer for device '${dev.name}'`);
+        this.track(dev, 'dma', m, peer, qemu);
+        return this.send(qemu, m);
+      case MsgType.DMA_WRITE:
+      case MsgType.MSIX:
+        if (m.type === MsgType.MSIX && dev.conf && m.index >= dev.conf.msix.vectors) {
+          return this.replyError(peer, m, ErrorCode.UNEXPECTED, `MSI-X vector ${m.index} but the device has ${dev.conf.msix.vectors} vectors`);
+        }
+        if (!qemu) return this.replyError(peer, m, ErrorCode.NO_PEER, `${describe(m)}: no QEMU peer for device '${dev.name}', dropped`);
+        return this.send(qemu, m);
+      case MsgType.NIC_FRAME:
+      case MsgType.SERIAL:
+        return this.stream(dev, peer, qemu, m);
+      case MsgType.ERROR:
+        return this.peerError(dev, peer, qemu, m);
+      default:
+        return this.replyError(peer, m, ErrorCode.UNEXPECTED, `${MsgType[m.type]} is not valid from the HDL side`);
+    }
+  }
+
+  private fromQemu(dev: Device, peer: Peer, m: Message): void {
+    const hdl = dev.hdl;
+    switch (m.type) {
+      case MsgType.INIT:
+        return this.init(dev, peer, m.tag);
+      case MsgType.MMIO_READ:
+      case MsgType.MMIO_WRITE: {
+        const problem = this.checkMmio(dev, m);
+        if (problem) return this.replyError(peer, m, problem.code, problem.text);
+        if (!hdl) return this.replyError(peer, m, ErrorCode.NO_PEER, `${this.mmioName(m)}: no HDL peer for device '${dev.name}'`);
+        if (m.type === MsgType.MMIO_READ) this.track(dev, 'mmio', m, peer, hdl);
+        return this.send(hdl, m);
+      }
+      case MsgType.DMA_READ_CPL: {
+        const p = this.pending.get(this.pendingKey(dev, 'dma', m.tag));
+        if (!p) return this.late(peer, m);
+        if (m.flags & (Flag.LAST | Flag.ERROR)) this.settle(dev, 'dma', m.tag);
+        return this.send(p.requester, m);
+      }
+      case MsgType.RESET:
+        if (hdl) this.send(hdl, m);
+        return;
+      case MsgType.NIC_FRAME:
+      case MsgType.SERIAL:
+        return this.stream(dev, peer, hdl, m);
+      case MsgType.ERROR:
+        return this.peerError(dev, peer, hdl, m);
+      default:
+        return this.replyError(peer, m, ErrorCode.UNEXPECTED, `${MsgType[m.type]} is not valid from the QEMU side`);
+    }
+  }
+
+  private announce(dev: Device, peer: Peer, m: Message): void {
+    let announced: DeviceConf;
+    try {
+      announced = decodeConf(m.payload);
+    } catch (e) {
+      return this.replyError(peer, m, ErrorCode.MALFORMED, `CONF from device '${dev.name}': ${(e as Error).message}`);
+    }
+    const merged = applyOverride(announced, this.config.devices[dev.name]);
+    const errors = validateConf(merged);
+    dev.conf = errors.length ? undefined : merged;
+    dev.confErrors = errors.length ? errors : undefined;
+    if (errors.length) {
+      this.log.error({ device: dev.name, errors }, 'device configuration refused');
+      this.replyError(peer, m, ErrorCode.BAD_CONF, this.confErrorText(dev));
+    } else {
+      this.log.info({ device: dev.name, conf: formatConf(merged) }, 'device announced');
+    }
+    const inits = dev.pendingInits;
+    dev.pendingInits = [];
+    for (const i of inits) {
+      clearTimeout(i.timer);
+      this.init(dev, i.peer, i.tag);
+    }
+  }
+
+  private confErrorText(dev: Device): string {
+    return `device '${dev.name}' configuration is invalid: ${(dev.confErrors ?? []).join('; ')}`;
+  }
+
+  private init(dev: Device, peer: Peer, tag: number): void {
+    if (dev.conf) {
+      this.log.info({ device: dev.name }, 'CONF sent to QEMU peer');
+      return this.send(peer, message(MsgType.CONF, { tag, payload: encodeConf(dev.conf) }));
+    }
+    if (dev.confErrors) return this.replyError(peer, { type: MsgType.INIT, tag }, ErrorCode.BAD_CONF, this.confErrorText(dev));
+    const ms = this.config.broker.initTimeoutMs;
+    const timer = setTimeout(() => {
+      dev.pendingInits = dev.pendingInits.filter((i) => i.timer !== timer);
+      this.replyError(peer, { type: MsgType.INIT, tag }, ErrorCode.NO_PEER, `INIT for device '${dev.name}': no HDL peer announced it within ${ms} ms`);
+    }, ms);
+    dev.pendingInits.push({ peer, tag, timer });
+  }
+
+  private mmioName(m: Message): string {
+    return `${m.type === MsgType.MMIO_READ ? 'MMIO read' : 'MMIO write'} BAR${m.index}+0x${m.address.toString(16)} len ${m.length} tag ${m.tag}`;
+  }
+
+  private checkMmio(dev: Device, m: Message): { code: ErrorCode; text: string } | undefined {
+    const what = this.mmioName(m);
+    if (![1, 2, 4, 8].includes(m.length)) return { code: ErrorCode.MALFORMED, text: `${what}: access size must be 1, 2, 4 or 8 bytes` };
+    if (m.type === MsgType.MMIO_WRITE && m.payload.length !== m.length) {
+      return { code: ErrorCode.MALFORMED, text: `${what}: payload is ${m.payload.length} bytes, expected ${m.length}` };
+    }
+    if (m.address % BigInt(m.length) !== 0n) return { code: ErrorCode.MALFORMED, text: `${what}: address not aligned to the access size` };
+    if (!dev.conf) return { code: ErrorCode.NO_PEER, text: `${what}: device '${dev.name}' has not announced its configuration` };
+    const bar = dev.conf.bars[m.index];
+    if (!bar || bar.size === 0n) return { code: ErrorCode.UNMAPPED, text: `${what}: BAR${m.index} is not present on device '${dev.name}'` };
+    if (m.address + BigInt(m.length) > bar.size) {
+      return { code: ErrorCode.UNMAPPED, text: `${what}: past the end of BAR${m.index} (size 0x${bar.size.toString(16)})` };
+    }
+    return undefined;
+  }
+
+  private stream(dev: Device, peer: Peer, to: Peer | undefined, m: Message): void {
+    if (m.type === MsgType.NIC_FRAME && (m.payload.length === 0 || m.payload.length > MAX_NIC_FRAME)) {
+      return this.replyError(peer, m, ErrorCode.TOO_LARGE, `NIC frame of ${m.payload.length} bytes outside 1..${MAX_NIC_FRAME}`);
+    }
+    if (!to) {
+      this.stats.error(channelOf(m.type));
+      this.log.debug({ device: dev.name, msg: describe(m) }, 'no partner: dropped');
+      return;
+    }
+    this.send(to, m);
+  }
+
+  /** An ERROR from a peer: ends the partner's matching request, and is relayed. */
+  private peerError(dev: Device, peer: Peer, to: Peer | undefined, m: Message): void {
+    this.log.warn({ device: dev.name, from: this.who(peer), msg: describe(m), code: ErrorCode[m.index] ?? m.index }, `peer reported: ${m.payload.toString()}`);
+    for (const kind of ['mmio', 'dma'] as const) {
+      const p = this.pending.get(this.pendingKey(dev, kind, m.tag));
+      if (p && p.responder === peer) {
+        this.settle(dev, kind, m.tag);
+        this.stats.error(kind);
+      }
+    }
+    if (to) this.send(to, m);
+  }
+
+  private pendingKey(dev: Device, kind: 'mmio' | 'dma', tag: number): string {
+    return `${dev.name}/${kind}/${tag}`;
+  }
+
+  private track(dev: Device, kind: 'mmio' | 'dma', request: Message, requester: Peer, responder: Peer): void {
+    const key = this.pendingKey(dev, kind, request.tag);
+    const old = this.pending.get(key);
+    if (old) {
+      clearTimeout(old.timer);
+      this.log.warn({ device: dev.name, msg: describe(request) }, 'tag reused while still outstanding; the older request is abandoned');
+    }
+    const ms = this.config.broker.requestTimeoutMs;
+    const timer = setTimeout(() => this.expire(key), ms);
+    this.pending.set(key, { device: dev, request, requester, responder, sentAt: Date.now(), timer });
+  }
+
+  private settle(dev: Device, kind: 'mmio' | 'dma', tag: number): Pending | undefined {
+    const key = this.pendingKey(dev, kind, tag);
+    const p = this.pending.get(key);
+    if (p) {
+      clearTimeout(p.timer);
+      this.pending.delete(key);
+    }
+    return p;
+  }
+
+  private expire(key: string): void {
+    const p = this.pending.get(key);
+    if (!p) return;
+    this.pending.delete(key);
+    const ch = channelOf(p.request.type);
+    this.stats.timeout(ch);
+    const text = `${this.transaction(p)}: ${this.who(p.responder)} did not answer within ${this.config.broker.requestTimeoutMs} ms (${this.lastHeard(p.responder)})`;
+    this.log.error({ device: p.device.name, channel: ch, tag: p.request.tag, address: `0x${p.request.address.toString(16)}` }, text);
+    this.replyError(p.requester, p.request, ErrorCode.TIMEOUT, text);
+  }
+
+  private transaction(p: Pending): string {
+    const r = p.request;
+    if (r.type === MsgType.MMIO_READ) return `MMIO read timeout: device '${p.device.name}' ${this.mmioName(r)}`;
+    return `DMA read timeout: device '${p.device.name}' tag ${r.tag} addr 0x${r.address.toString(16)} len ${r.length} requested at cycle ${r.cycle}`;
+  }
+
+  private lastHeard(peer: Peer): string {
+    const ago = Date.now() - peer.lastSeen;
+    return peer.side === 'hdl' ? `last heard ${ago} ms ago at cycle ${peer.cycle}` : `last heard ${ago} ms ago`;
+  }
+
+  private late(peer: Peer, m: Message): void {
+    this.stats.error(channelOf(m.type));
+    this.log.warn({ peer: this.who(peer), msg: describe(m) }, 'completion for no outstanding request (late after a timeout, or a wrong tag): dropped');
+  }
+
+  private beat(): void {
+    const now = Date.now();
+    const limit = this.config.broker.peerTimeoutMs;
+    for (const peer of [...this.peers.values()]) {
+      if (now - peer.lastSeen > limit) this.peerGone(peer, `silent for ${now - peer.lastSeen} ms (limit ${limit} ms)`, false);
+      else this.send(peer, message(MsgType.PING, { tag: ++this.pingTag }));
+    }
+  }
+
+  private peerGone(peer: Peer, reason: string, clean: boolean): void {
+    if (!this.peers.delete(peer.key)) return;
+    const dev = peer.name !== undefined ? this.devices.get(peer.name) : undefined;
+    const text = `${this.who(peer)} ${reason}${peer.side === 'hdl' ? ` (last cycle ${peer.cycle})` : ''}`;
+    if (clean) this.log.info({ device: peer.name, side: peer.side }, text);
+    else this.log.error({ device: peer.name, side: peer.side }, `peer lost: ${text}`);
+    if (dev && dev[peer.side] === peer) {
+      dev[peer.side] = undefined;
+      if (peer.side === 'hdl') dev.conf = dev.confErrors = undefined;
+      if (!dev.qemu && !dev.hdl) this.devices.delete(dev.name);
+    }
+    for (const [key, p] of [...this.pending.entries()]) {
+      if (p.responder === peer) {
+        clearTimeout(p.timer);
+        this.pending.delete(key);
+        this.stats.error(channelOf(p.request.type));
+        this.replyError(p.requester, p.request, ErrorCode.PEER_GONE, `${this.transaction(p).replace(' timeout', '')} failed: ${text}`);
+      } else if (p.requester === peer) {
+        clearTimeout(p.timer);
+        this.pending.delete(key);
+      }
+    }
+    this.events.onPeerGone?.(peer.side, peer.name, reason);
+  }
+
+  private who(peer: Peer): string {
+    return `${peer.side} peer '${peer.name ?? peer.id.toString('hex')}'`;
+  }
+
+  private replyError(peer: Peer, about: Partial<Message>, code: ErrorCode, text: string): void {
+    const ch: Channel = about.type !== undefined ? channelOf(about.type) : 'control';
+    this.stats.error(ch);
+    this.log.warn({ to: this.who(peer), code: ErrorCode[code] }, text);
+    this.send(peer, message(MsgType.ERROR, { tag: about.tag ?? 0, index: code, address: about.address ?? 0n, length: about.length ?? 0, payload: Buffer.from(text.slice(0, 4000)) }));
+  }
+
+  private send(peer: Peer, m: Message): void {
+    if (this.stopped && m.type !== MsgType.SHUTDOWN) return;
+    if (m.type !== MsgType.PING && m.type !== MsgType.ERROR) this.stats.forwarded(m.type, peer.side === 'hdl', m.payload.length);
+    this.log.trace({ to: this.who(peer), msg: describe(m) }, 'tx');
+    this.senders[peer.side].send([peer.id, ...encode(m)]);
+  }
+
+  private sendFailed(side: Side, err: Error, frames: Buffer[]): void {
+    if (this.stopped) return;
+    const peer = this.peers.get(`${side}:${frames[0].toString('hex')}`);
+    this.log.warn({ side, err: err.message }, 'send failed');
+    if (peer) this.peerGone(peer, `unreachable (${err.message})`, false);
+  }
+}

@@ -1,0 +1,194 @@
+// `cosim`: the command-line entry point.
+import { Broker } from '../broker/broker';
+import { ConfigError, defaultSettings, loadConfig } from '../broker/config';
+import { formatConf } from '../protocol/conf';
+import { QemuPeer } from '../peer/qemu-peer';
+import { resultTable, selftest } from '../selftest';
+import { createLogger, LOG_LEVELS } from '../util/log';
+import { bigOpt, Command, helpText, intOpt, parse, UsageError } from './args';
+
+const logLevel = { type: 'string', arg: 'LEVEL', help: `log level: ${LOG_LEVELS.join(', ')}`, default: 'info' } as const;
+
+const BROKER: Command = {
+  name: 'broker',
+  summary: 'Run the broker: pairs QEMU-side and HDL-side peers by device name and relays MMIO, DMA, MSI-X, NIC and serial traffic.',
+  usage: 'cosim broker [options]',
+  options: {
+    config: { type: 'string', arg: 'FILE', help: 'JSON config (schema: bridge/schema/cosim-config.schema.json); command-line options win over it' },
+    'qemu-endpoint': { type: 'string', arg: 'URL', help: `ROUTER endpoint for QEMU-side peers, ipc://PATH or tcp://HOST:PORT (default: ${defaultSettings().qemuEndpoint})` },
+    'hdl-endpoint': { type: 'string', arg: 'URL', help: `ROUTER endpoint for HDL-side peers (default: ${defaultSettings().hdlEndpoint})` },
+    'request-timeout-ms': { type: 'string', arg: 'MS', help: 'how long an MMIO or DMA read may wait for its completion before the requester gets an ERROR (default: 2000)' },
+    'peer-timeout-ms': { type: 'string', arg: 'MS', help: 'silence after which a peer is declared gone (default: 5000)' },
+    'exit-on-peer-loss': { type: 'boolean', help: 'exit with status 3 when a peer disappears without SHUTDOWN' },
+    'log-level': { ...logLevel, default: undefined, help: `${logLevel.help} (default: the config's, else info)` },
+  },
+  details: 'Signals: SIGINT/SIGTERM stop the broker cleanly (peers get SHUTDOWN); SIGUSR1 prints the per-channel counters.',
+};
+
+const CLIENT: Command = {
+  name: 'client',
+  summary: 'Poke the RTL by hand, acting as the QEMU side of a device.',
+  usage: 'cosim client [options] (info | read BAR OFFSET [SIZE] | write BAR OFFSET VALUE [SIZE])',
+  options: {
+    endpoint: { type: 'string', arg: 'URL', help: `the broker's QEMU-side endpoint (default: ${defaultSettings().qemuEndpoint})` },
+    name: { type: 'string', arg: 'NAME', help: 'device name to attach to', default: 'dev0' },
+    'timeout-ms': { type: 'string', arg: 'MS', help: 'handshake and read timeout', default: '5000' },
+    'log-level': { ...logLevel, default: 'warn' },
+  },
+  details: [
+    'examples:',
+    '  cosim client info                  print the device configuration (CONF)',
+    '  cosim client read 0 0x10           4-byte read of BAR0 offset 0x10',
+    '  cosim client read 0 0x10 8         8-byte read',
+    '  cosim client write 0 0x10 0x5      4-byte write (posted)',
+    'SIZE is 1, 2, 4 or 8 bytes (default 4). Numbers are decimal or 0x hex.',
+  ].join('\n'),
+};
+
+const SELFTEST: Command = {
+  name: 'selftest',
+  summary: 'Start a broker, the Verilated example device and the QEMU stand-in; exercise every channel; print a table. Exits non-zero on any failure.',
+  usage: 'cosim selftest [options]',
+  options: {
+    sim: { type: 'string', arg: 'PATH', help: 'simulator binary to use instead of building the example (scripts/build-rtl.sh)' },
+    wave: { type: 'string', arg: 'FILE.fst', help: 'write an FST waveform of the run' },
+    'wave-start': { type: 'string', arg: 'CYCLE', help: 'first cycle of the waveform window' },
+    'wave-stop': { type: 'string', arg: 'CYCLE', help: 'last cycle of the waveform window' },
+    batch: { type: 'string', arg: 'CYCLES', help: 'cycles the simulator runs between two message exchanges (default: the harness default)' },
+    'log-level': { ...logLevel, default: 'warn' },
+  },
+};
+
+const COMMANDS = [BROKER, CLIENT, SELFTEST];
+
+function topHelp(): string {
+  const w = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'usage: cosim <command> [options]',
+    '',
+    'qemu-hdl-bridge: drive Verilated PCIe device RTL from QEMU (or a stand-in) over ZeroMQ.',
+    '',
+    'commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
+    '',
+    "Run 'cosim <command> --help' for a command's options.",
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(topHelp());
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (!cmd) {
+    console.error(`cosim: unknown command '${name}'\n\n${topHelp()}`);
+    return 2;
+  }
+  try {
+    const { values, positionals } = parse(cmd, rest);
+    if (values.help) {
+      console.log(helpText(cmd));
+      return 0;
+    }
+    if (cmd === BROKER) return await runBroker(values);
+    if (cmd === CLIENT) return await runClient(values, positionals);
+    return await runSelftest(values);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ConfigError) {
+      console.error(e.message);
+      return 2;
+    }
+    console.error(`cosim ${name}: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+
+async function runBroker(v: Values): Promise<number> {
+  const cfg = loadConfig(str(v.config));
+  const b = cfg.broker;
+  if (v['qemu-endpoint']) b.qemuEndpoint = str(v['qemu-endpoint'])!;
+  if (v['hdl-endpoint']) b.hdlEndpoint = str(v['hdl-endpoint'])!;
+  if (v['request-timeout-ms']) b.requestTimeoutMs = intOpt(v['request-timeout-ms'], 'request-timeout-ms', 1);
+  if (v['peer-timeout-ms']) b.peerTimeoutMs = intOpt(v['peer-timeout-ms'], 'peer-timeout-ms', 50);
+  const log = createLogger(str(v['log-level']) ?? b.logLevel);
+  let exitCode = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  const broker = new Broker(cfg, log, {
+    onPeerGone: (_side, _name, reason) => {
+      if (v['exit-on-peer-loss'] && !reason.startsWith('sent SHUTDOWN')) {
+        exitCode = 3;
+        done();
+      }
+    },
+  });
+  await broker.start();
+  const stop = () => done();
+  const usr1 = () => process.stderr.write(`${broker.stats.table()}\n`);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGUSR1', usr1);
+  await finished;
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  process.off('SIGUSR1', usr1);
+  await broker.stop(exitCode ? 'a peer was lost' : 'broker stopped by signal');
+  process.stderr.write(`${broker.stats.table()}\n`);
+  return exitCode;
+}
+
+async function runClient(v: Values, pos: string[]): Promise<number> {
+  const [op, ...args] = pos;
+  const usage = `cosim client: ${CLIENT.usage}`;
+  if (!op || !['info', 'read', 'write'].includes(op)) throw new UsageError(usage);
+  const log = createLogger(str(v['log-level']));
+  const peer = new QemuPeer({ endpoint: str(v.endpoint) ?? defaultSettings().qemuEndpoint, name: str(v.name), timeoutMs: intOpt(v['timeout-ms'], 'timeout-ms', 1), log });
+  const size = (s: string | undefined) => {
+    const n = s === undefined ? 4 : Number(s);
+    if (![1, 2, 4, 8].includes(n)) throw new UsageError(`SIZE must be 1, 2, 4 or 8, not '${s}'`);
+    return n as 1 | 2 | 4 | 8;
+  };
+  if (op === 'read' && (args.length < 2 || args.length > 3)) throw new UsageError(usage);
+  if (op === 'write' && (args.length < 3 || args.length > 4)) throw new UsageError(usage);
+  try {
+    const conf = await peer.connect();
+    if (op === 'info') {
+      console.log(formatConf(conf));
+    } else if (op === 'read') {
+      const value = await peer.read(Number(bigOpt(args[0], 'BAR')), bigOpt(args[1], 'OFFSET'), size(args[2]));
+      console.log(`0x${value.toString(16)}`);
+    } else {
+      peer.write(Number(bigOpt(args[0], 'BAR')), bigOpt(args[1], 'OFFSET'), bigOpt(args[2], 'VALUE'), size(args[3]));
+      // A posted write has no completion; a read behind it proves it reached the device.
+      await peer.read(Number(bigOpt(args[0], 'BAR')), 0n, 4).catch(() => undefined);
+    }
+  } finally {
+    await peer.close('client done');
+  }
+  return 0;
+}
+
+async function runSelftest(v: Values): Promise<number> {
+  const log = createLogger(str(v['log-level']));
+  const opt = (k: string) => (v[k] !== undefined ? intOpt(v[k], k) : undefined);
+  const quietSim = str(v['log-level']) === 'warn' || str(v['log-level']) === 'error' || str(v['log-level']) === 'silent';
+  const { results, simCyclesLine } = await selftest({
+    log,
+    simBinary: str(v.sim),
+    wave: str(v.wave),
+    waveStart: opt('wave-start'),
+    waveStop: opt('wave-stop'),
+    batch: opt('batch'),
+    echo: quietSim ? () => undefined : undefined,
+  });
+  console.log(resultTable(results));
+  if (simCyclesLine) console.log(`simulator: ${simCyclesLine.replace(/^\[sim\]\s*/, '')}`);
+  const failed = results.filter((r) => !r.ok).length;
+  console.log(failed ? `selftest: ${failed} of ${results.length} checks FAILED` : `selftest: all ${results.length} checks passed`);
+  return failed ? 1 : 0;
+}

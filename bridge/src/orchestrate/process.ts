@@ -1,0 +1,76 @@
+// Child processes that never outlive us: output is prefixed line by line, and
+// every child still running when we exit is killed.
+import { ChildProcess, spawn } from 'node:child_process';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
+/** The repository root (this file is dist/bridge/src/orchestrate/process.js). */
+export const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export class Proc {
+  readonly child: ChildProcess;
+  readonly exited: Promise<Exit>;
+  readonly stdoutLines: string[] = [];
+  readonly stderrTail: string[] = [];
+  exit?: Exit;
+
+  constructor(
+    readonly label: string,
+    cmd: string,
+    args: string[],
+    opts: { echo?: (line: string) => void; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  ) {
+    this.child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd });
+    live.add(this.child);
+    const echo = opts.echo ?? ((line: string) => process.stderr.write(`[${label}] ${line}\n`));
+    readline.createInterface({ input: this.child.stdout! }).on('line', (l) => {
+      this.stdoutLines.push(l);
+      echo(l);
+    });
+    readline.createInterface({ input: this.child.stderr! }).on('line', (l) => {
+      this.stderrTail.push(l);
+      if (this.stderrTail.length > 50) this.stderrTail.shift();
+      echo(l);
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.on('error', (e) => {
+        this.stderrTail.push(`cannot start ${cmd}: ${e.message}`);
+        echo(`cannot start ${cmd}: ${e.message}`);
+      });
+      this.child.on('close', (code, signal) => {
+        live.delete(this.child);
+        this.exit = { code, signal };
+        resolve(this.exit);
+      });
+    });
+  }
+
+  get running(): boolean {
+    return this.exit === undefined;
+  }
+
+  describeExit(): string {
+    if (!this.exit) return 'running';
+    return this.exit.signal ? `killed by ${this.exit.signal}` : `exited with code ${this.exit.code}`;
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within graceMs. */
+  async stop(graceMs = 3000): Promise<Exit> {
+    if (this.exit) return this.exit;
+    this.child.kill('SIGTERM');
+    const t = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    const e = await this.exited;
+    clearTimeout(t);
+    return e;
+  }
+}

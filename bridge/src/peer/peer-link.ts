@@ -1,0 +1,174 @@
+// The peer side of a broker connection: DEALER socket, HELLO, PING/PONG
+// liveness, and request/response matching by tag with a timeout on each.
+import * as zmq from 'zeromq';
+import { checkEndpoint, SendQueue } from '../protocol/link';
+import { decode, describe, encode, ErrorCode, message, Message, MsgType, Role, WireError } from '../protocol/wire';
+import { Logger } from '../util/log';
+
+export class PeerError extends Error {
+  constructor(
+    message: string,
+    readonly code?: ErrorCode,
+  ) {
+    super(message);
+    this.name = 'PeerError';
+  }
+}
+
+export interface PeerLinkOptions {
+  endpoint: string;
+  name: string;
+  role: Role;
+  /** Default wait for any answer (HELLO, CONF, completions). */
+  timeoutMs: number;
+  /** Silence from the broker after which it is declared gone. */
+  peerTimeoutMs?: number;
+  log: Logger;
+}
+
+interface Waiter {
+  what: string;
+  resolve: (m: Message) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class PeerLink {
+  private readonly socket: zmq.Dealer;
+  private readonly sender: SendQueue;
+  private readonly waiters = new Map<string, Waiter>();
+  private nextTag = 1;
+  private lastHeard = Date.now();
+  private watchdog?: NodeJS.Timeout;
+  private closed = false;
+  badFrames = 0;
+  /** Called for every message that is not an answer to a waiting request. */
+  onMessage: (m: Message) => void = () => {};
+  /** Called once if the broker goes away or the link fails. */
+  onLost: (reason: string) => void = () => {};
+
+  constructor(readonly opts: PeerLinkOptions) {
+    checkEndpoint(opts.endpoint, 'endpoint');
+    this.socket = new zmq.Dealer({ linger: 0, sendHighWaterMark: 100000, receiveHighWaterMark: 100000 });
+    this.sender = new SendQueue(this.socket, (e) => this.lost(`send failed: ${e.message}`));
+  }
+
+  get log(): Logger {
+    return this.opts.log;
+  }
+
+  allocTag(): number {
+    const t = this.nextTag;
+    this.nextTag = (this.nextTag + 1) >>> 0 || 1;
+    return t;
+  }
+
+  /** Connects and says HELLO; rejects if no broker answers within timeoutMs. */
+  async connect(): Promise<void> {
+    this.socket.connect(this.opts.endpoint);
+    void this.readLoop();
+    const tag = this.allocTag();
+    await this.request(
+      message(MsgType.HELLO, { tag, index: this.opts.role, payload: Buffer.from(this.opts.name) }),
+      `HELLO`,
+      this.opts.timeoutMs,
+      `no broker answered at ${this.opts.endpoint} within ${this.opts.timeoutMs} ms (is 'cosim broker' running there?)`,
+    );
+    const limit = this.opts.peerTimeoutMs ?? 5000;
+    this.watchdog = setInterval(() => {
+      const ago = Date.now() - this.lastHeard;
+      if (ago > limit) this.lost(`broker at ${this.opts.endpoint} went silent for ${ago} ms`);
+    }, Math.min(limit, 500));
+    this.watchdog.unref();
+  }
+
+  send(m: Message): void {
+    if (this.closed) throw new PeerError(`link to ${this.opts.endpoint} is closed`);
+    this.sender.send(encode(m));
+  }
+
+  /**
+   * Sends a request and resolves with the message that answers its tag. An
+   * ERROR answer or the timeout rejects with a text naming the transaction.
+   */
+  request(m: Message, what: string, timeoutMs = this.opts.timeoutMs, timeoutText?: string): Promise<Message> {
+    return new Promise((resolve, reject) => {
+      const key = String(m.tag);
+      if (this.waiters.has(key)) return reject(new PeerError(`${what}: tag ${m.tag} already outstanding`));
+      const timer = setTimeout(() => {
+        this.waiters.delete(key);
+        reject(new PeerError(timeoutText ?? `${what}: no answer from the broker at ${this.opts.endpoint} within ${timeoutMs} ms`, ErrorCode.TIMEOUT));
+      }, timeoutMs);
+      this.waiters.set(key, { what, resolve, reject, timer });
+      try {
+        this.send(m);
+      } catch (e) {
+        clearTimeout(timer);
+        this.waiters.delete(key);
+        reject(e);
+      }
+    });
+  }
+
+  async close(reason = 'peer closing'): Promise<void> {
+    if (this.closed) return;
+    try {
+      this.send(message(MsgType.SHUTDOWN, { payload: Buffer.from(reason) }));
+      await Promise.race([this.sender.drained(), new Promise((r) => setTimeout(r, 200))]);
+    } catch {
+      // already failed: nothing to tell the broker
+    }
+    this.shut(new PeerError(`link closed: ${reason}`));
+  }
+
+  private shut(err: Error): void {
+    this.closed = true;
+    clearInterval(this.watchdog);
+    for (const w of this.waiters.values()) {
+      clearTimeout(w.timer);
+      w.reject(new PeerError(`${w.what}: ${err.message}`, ErrorCode.PEER_GONE));
+    }
+    this.waiters.clear();
+    this.socket.close();
+  }
+
+  private lost(reason: string): void {
+    if (this.closed) return;
+    this.log.error({ endpoint: this.opts.endpoint }, reason);
+    this.shut(new PeerError(reason, ErrorCode.PEER_GONE));
+    this.onLost(reason);
+  }
+
+  private async readLoop(): Promise<void> {
+    try {
+      for await (const frames of this.socket) this.receive(frames);
+    } catch (e) {
+      if (!this.closed) this.lost(`receive failed: ${(e as Error).message}`);
+    }
+  }
+
+  private receive(frames: Buffer[]): void {
+    this.lastHeard = Date.now();
+    let m: Message;
+    try {
+      m = decode(frames);
+    } catch (e) {
+      this.badFrames++;
+      this.log.warn({ frame: describe((e as WireError).partial ?? {}) }, `bad frame from broker: ${(e as Error).message}`);
+      return;
+    }
+    if (m.type === MsgType.PING) return this.send(message(MsgType.PONG, { tag: m.tag }));
+    if (m.type === MsgType.SHUTDOWN) return this.lost(`broker shut down${m.payload.length ? `: ${m.payload.toString()}` : ''}`);
+    const answers = m.type === MsgType.ERROR || m.type === MsgType.HELLO || m.type === MsgType.CONF || m.type === MsgType.MMIO_READ_CPL;
+    const w = answers ? this.waiters.get(String(m.tag)) : undefined;
+    if (!w) {
+      if (m.type === MsgType.ERROR) this.log.warn({ code: ErrorCode[m.index] ?? m.index, tag: m.tag }, `broker reported: ${m.payload.toString()}`);
+      this.onMessage(m);
+      return;
+    }
+    this.waiters.delete(String(m.tag));
+    clearTimeout(w.timer);
+    if (m.type === MsgType.ERROR) w.reject(new PeerError(`${w.what}: ${m.payload.toString()}`, m.index));
+    else w.resolve(m);
+  }
+}

@@ -1,0 +1,171 @@
+// Wire protocol v1: mirrors dpi/include/cosim_wire.h, the single source.
+// test/protocol-constants.test.ts parses that header and fails on any drift.
+
+export const MAGIC = 0x4d495343; // bytes "CSIM"
+export const VERSION = 1;
+export const HDR_SIZE = 40;
+export const MAX_PAYLOAD = 65536;
+export const MAX_DMA_LEN = 16 * 1024 * 1024;
+export const MAX_NIC_FRAME = 16384;
+export const MAX_NAME = 64;
+export const NUM_BARS = 6;
+export const CONF_SIZE = 136;
+
+export enum MsgType {
+  HELLO = 0x01,
+  INIT = 0x02,
+  CONF = 0x03,
+  MMIO_READ = 0x10,
+  MMIO_READ_CPL = 0x11,
+  MMIO_WRITE = 0x12,
+  DMA_READ = 0x20,
+  DMA_READ_CPL = 0x21,
+  DMA_WRITE = 0x22,
+  MSIX = 0x30,
+  NIC_FRAME = 0x40,
+  SERIAL = 0x50,
+  RESET = 0x60,
+  ERROR = 0x61,
+  SHUTDOWN = 0x62,
+  PING = 0x63,
+  PONG = 0x64,
+}
+
+export const Flag = { LAST: 0x01, ERROR: 0x02 } as const;
+
+export enum Role {
+  QEMU = 1,
+  HDL = 2,
+}
+
+export enum ErrorCode {
+  MALFORMED = 1,
+  VERSION = 2,
+  UNEXPECTED = 3,
+  TOO_LARGE = 4,
+  UNMAPPED = 5,
+  TIMEOUT = 6,
+  PEER_GONE = 7,
+  NO_PEER = 8,
+  BAD_CONF = 9,
+  DEVICE = 10,
+}
+
+export const BarFlag = { BIT64: 0x1, PREFETCH: 0x2 } as const;
+
+export interface Header {
+  type: MsgType;
+  flags: number;
+  tag: number;
+  index: number;
+  address: bigint;
+  length: number;
+  cycle: bigint;
+}
+
+/** A decoded message: header fields plus the payload (empty if none). */
+export interface Message extends Header {
+  payload: Buffer;
+}
+
+export function message(type: MsgType, fields: Partial<Omit<Message, 'type'>> = {}): Message {
+  return {
+    type,
+    flags: fields.flags ?? 0,
+    tag: fields.tag ?? 0,
+    index: fields.index ?? 0,
+    address: fields.address ?? 0n,
+    length: fields.length ?? 0,
+    cycle: fields.cycle ?? 0n,
+    payload: fields.payload ?? Buffer.alloc(0),
+  };
+}
+
+/** Encodes a message into its ZeroMQ frames: the header, then the payload if any. */
+export function encode(m: Message): Buffer[] {
+  if (m.payload.length > MAX_PAYLOAD) {
+    throw new WireError(ErrorCode.TOO_LARGE, `${MsgType[m.type]} payload of ${m.payload.length} bytes exceeds ${MAX_PAYLOAD}`);
+  }
+  const h = Buffer.alloc(HDR_SIZE);
+  h.writeUInt32LE(MAGIC, 0);
+  h.writeUInt16LE(VERSION, 4);
+  h.writeUInt8(m.type, 6);
+  h.writeUInt8(m.flags, 7);
+  h.writeUInt32LE(m.tag >>> 0, 8);
+  h.writeUInt16LE(m.index, 12);
+  h.writeUInt16LE(0, 14);
+  h.writeBigUInt64LE(BigInt.asUintN(64, m.address), 16);
+  h.writeUInt32LE(m.length >>> 0, 24);
+  h.writeUInt32LE(m.payload.length, 28);
+  h.writeBigUInt64LE(BigInt.asUintN(64, m.cycle), 32);
+  return m.payload.length > 0 ? [h, m.payload] : [h];
+}
+
+/** A frame that could not be decoded, with what was readable of its header. */
+export class WireError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly partial?: Partial<Header>,
+  ) {
+    super(message);
+    this.name = 'WireError';
+  }
+}
+
+const knownTypes = new Set<number>(Object.values(MsgType).filter((v): v is number => typeof v === 'number'));
+
+/** Decodes and validates one message's frames; throws WireError naming the fault. */
+export function decode(frames: Buffer[]): Message {
+  if (frames.length < 1) throw new WireError(ErrorCode.MALFORMED, 'empty message');
+  const h = frames[0];
+  if (h.length !== HDR_SIZE) {
+    throw new WireError(ErrorCode.MALFORMED, `header frame is ${h.length} bytes, expected ${HDR_SIZE}`);
+  }
+  const magic = h.readUInt32LE(0);
+  const version = h.readUInt16LE(4);
+  const partial: Header = {
+    type: h.readUInt8(6),
+    flags: h.readUInt8(7),
+    tag: h.readUInt32LE(8),
+    index: h.readUInt16LE(12),
+    address: h.readBigUInt64LE(16),
+    length: h.readUInt32LE(24),
+    cycle: h.readBigUInt64LE(32),
+  };
+  const payloadLen = h.readUInt32LE(28);
+  if (magic !== MAGIC) {
+    throw new WireError(ErrorCode.MALFORMED, `bad magic 0x${magic.toString(16).padStart(8, '0')}, expected 0x${MAGIC.toString(16)}`, partial);
+  }
+  if (version !== VERSION) {
+    throw new WireError(ErrorCode.VERSION, `protocol version ${version} not supported, this side speaks ${VERSION}`, partial);
+  }
+  if (!knownTypes.has(partial.type)) {
+    throw new WireError(ErrorCode.MALFORMED, `unknown message type 0x${partial.type.toString(16)}`, partial);
+  }
+  if (frames.length > 2) {
+    throw new WireError(ErrorCode.MALFORMED, `expected 1 or 2 frames, got ${frames.length}`, partial);
+  }
+  if (h.readUInt16LE(14) !== 0) {
+    throw new WireError(ErrorCode.MALFORMED, `reserved header field is 0x${h.readUInt16LE(14).toString(16)}, expected 0`, partial);
+  }
+  if (payloadLen > MAX_PAYLOAD) {
+    throw new WireError(ErrorCode.TOO_LARGE, `payload_len ${payloadLen} exceeds ${MAX_PAYLOAD}`, partial);
+  }
+  const payload = frames.length === 2 ? frames[1] : Buffer.alloc(0);
+  if (payload.length !== payloadLen || (frames.length === 2 && payloadLen === 0)) {
+    throw new WireError(ErrorCode.MALFORMED, `payload frame is ${payload.length} bytes but header says ${payloadLen}`, partial);
+  }
+  return { ...partial, payload };
+}
+
+/** One line naming a message's fields, for logs and error texts. */
+export function describe(m: Partial<Header>): string {
+  const parts = [m.type !== undefined ? (MsgType[m.type] ?? `type 0x${m.type.toString(16)}`) : 'frame'];
+  if (m.tag !== undefined) parts.push(`tag=${m.tag}`);
+  if (m.index !== undefined) parts.push(`index=${m.index}`);
+  if (m.address !== undefined) parts.push(`addr=0x${m.address.toString(16)}`);
+  if (m.length !== undefined) parts.push(`len=${m.length}`);
+  if (m.cycle !== undefined && m.cycle !== 0n) parts.push(`cycle=${m.cycle}`);
+  return parts.join(' ');
+}

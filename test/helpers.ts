@@ -1,0 +1,101 @@
+// Shared test helpers: private endpoints per test, a quiet logger, C tools
+// built on demand, the simulator binary, and a scriptable fake HDL peer.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Broker } from '../bridge/src/broker/broker';
+import { DeviceConf, encodeConf } from '../bridge/src/protocol/conf';
+import { message, Message, MsgType, Role } from '../bridge/src/protocol/wire';
+import { repoRoot } from '../bridge/src/orchestrate/process';
+import { buildSim } from '../bridge/src/orchestrate/sim';
+import { brokerConfig, StackOptions, uniqueEndpoints } from '../bridge/src/orchestrate/stack';
+import { PeerLink } from '../bridge/src/peer/peer-link';
+import { createLogger, Logger } from '../bridge/src/util/log';
+
+export { repoRoot, uniqueEndpoints };
+
+/** Silent unless COSIM_TEST_LOG names a level. */
+export function testLog(): Logger {
+  return createLogger(process.env.COSIM_TEST_LOG ?? 'silent', 'test');
+}
+
+/** Compiles dpi/tools/<name>.c (or another C file) into build/tools/ when stale. */
+export function cTool(name: string, src = path.join(repoRoot, 'dpi', 'tools', `${name}.c`), libs: string[] = []): string {
+  const out = path.join(repoRoot, 'build', 'tools', name);
+  const header = path.join(repoRoot, 'dpi', 'include', 'cosim_wire.h');
+  const stale = !fs.existsSync(out) || [src, header].some((f) => fs.statSync(f).mtimeMs > fs.statSync(out).mtimeMs);
+  if (stale) {
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    execFileSync('gcc', ['-std=c11', '-O2', '-Wall', '-Wextra', '-Werror', `-I${path.join(repoRoot, 'dpi', 'include')}`, '-o', out, src, ...libs], { stdio: 'inherit' });
+  }
+  return out;
+}
+
+let sim: Promise<string> | undefined;
+/** The example simulator, built (or taken from the cache) once per test file. */
+export function simBinary(): Promise<string> {
+  sim ??= buildSim({ echo: () => undefined });
+  return sim;
+}
+
+export const EXAMPLE_CONF: DeviceConf = {
+  vendorId: 0x1234,
+  deviceId: 0xc051,
+  subsystemVendorId: 0x1234,
+  subsystemId: 1,
+  classCode: 0x120000,
+  revision: 1,
+  msix: { vectors: 4, tableBar: 0, tableOffset: 0x8000n, pbaBar: 0, pbaOffset: 0x9000n },
+  bars: [
+    { size: 0x10000n, is64: true, prefetch: false },
+    { size: 0n, is64: false, prefetch: false },
+    { size: 0x1000n, is64: false, prefetch: false },
+    { size: 0n, is64: false, prefetch: false },
+    { size: 0n, is64: false, prefetch: false },
+    { size: 0n, is64: false, prefetch: false },
+  ],
+};
+
+/** A broker on private endpoints with short timeouts. */
+export async function startBroker(o: Partial<StackOptions> = {}): Promise<{ broker: Broker; qemu: string; hdl: string }> {
+  const ep = uniqueEndpoints();
+  const broker = new Broker(brokerConfig({ requestTimeoutMs: 300, peerTimeoutMs: 1000, heartbeatMs: 100, ...o }, ep), testLog());
+  await broker.start();
+  return { broker, ...ep };
+}
+
+/**
+ * An HDL-side peer written in TypeScript: announces a CONF and lets the test
+ * decide how to answer each message (or not to answer at all).
+ */
+export class FakeHdl {
+  readonly link: PeerLink;
+  readonly received: Message[] = [];
+  onMessage: (m: Message, hdl: FakeHdl) => void = () => {};
+
+  constructor(endpoint: string, name = 'dev0') {
+    this.link = new PeerLink({ endpoint, name, role: Role.HDL, timeoutMs: 2000, peerTimeoutMs: 3000, log: testLog() });
+    this.link.onMessage = (m) => {
+      this.received.push(m);
+      this.onMessage(m, this);
+    };
+  }
+
+  async start(conf: DeviceConf = EXAMPLE_CONF): Promise<this> {
+    await this.link.connect();
+    this.link.send(message(MsgType.CONF, { payload: encodeConf(conf) }));
+    return this;
+  }
+
+  close(): Promise<void> {
+    return this.link.close('test done');
+  }
+}
+
+export async function eventually(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not true within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -1,0 +1,43 @@
+// The TypeScript codec mirrors dpi/include/cosim_wire.h; this parses the header
+// and fails on any constant that drifted.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import * as W from '../../bridge/src/protocol/wire';
+import { repoRoot } from '../helpers';
+
+const header = fs.readFileSync(path.join(repoRoot, 'dpi', 'include', 'cosim_wire.h'), 'utf8');
+
+function cValue(name: string): number {
+  const def = header.match(new RegExp(`#define ${name} \\(?([^/\\n]+?)\\)?\\s*(/\\*.*)?$`, 'm'));
+  const enm = header.match(new RegExp(`\\b${name} = (0x[0-9a-fA-F]+|\\d+)`));
+  const expr = def?.[1] ?? enm?.[1];
+  assert.ok(expr, `${name} not found in cosim_wire.h`);
+  return Number(Function(`return (${expr.replace(/u\b/g, '')})`)());
+}
+
+test('sizes and limits match the C header', () => {
+  assert.equal(W.MAGIC, cValue('COSIM_MAGIC'));
+  assert.equal(W.VERSION, cValue('COSIM_VERSION'));
+  assert.equal(W.HDR_SIZE, cValue('COSIM_HDR_SIZE'));
+  assert.equal(W.MAX_PAYLOAD, cValue('COSIM_MAX_PAYLOAD'));
+  assert.equal(W.MAX_DMA_LEN, cValue('COSIM_MAX_DMA_LEN'));
+  assert.equal(W.MAX_NIC_FRAME, cValue('COSIM_MAX_NIC_FRAME'));
+  assert.equal(W.MAX_NAME, cValue('COSIM_MAX_NAME'));
+  assert.equal(W.NUM_BARS, cValue('COSIM_NUM_BARS'));
+  assert.equal(W.CONF_SIZE, cValue('COSIM_CONF_SIZE'));
+});
+
+test('message types, flags, roles and error codes match the C header', () => {
+  for (const [k, v] of Object.entries(W.MsgType)) if (typeof v === 'number') assert.equal(v, cValue(`COSIM_${k}`), k);
+  for (const [k, v] of Object.entries(W.Flag)) assert.equal(v, cValue(`COSIM_F_${k}`), k);
+  for (const [k, v] of Object.entries(W.Role)) if (typeof v === 'number') assert.equal(v, cValue(`COSIM_ROLE_${k}`), k);
+  for (const [k, v] of Object.entries(W.ErrorCode)) if (typeof v === 'number') assert.equal(v, cValue(`COSIM_E_${k}`), k);
+  assert.equal(W.BarFlag.BIT64, cValue('COSIM_BAR_64BIT'));
+  assert.equal(W.BarFlag.PREFETCH, cValue('COSIM_BAR_PREFETCH'));
+  // And nothing in the C enum is missing from TypeScript.
+  const typeEnum = header.match(/enum cosim_msg_type \{([^}]*)\}/)![1];
+  const cTypes = [...typeEnum.matchAll(/COSIM_([A-Z_]+) = /g)].map((m) => m[1]);
+  assert.deepEqual(cTypes.sort(), Object.keys(W.MsgType).filter((k) => isNaN(Number(k))).sort());
+});
