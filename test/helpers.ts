@@ -26,7 +26,7 @@ export function cTool(name: string, src = path.join(repoRoot, 'dpi', 'tools', `$
   const stale = !fs.existsSync(out) || [src, header].some((f) => fs.statSync(f).mtimeMs > fs.statSync(out).mtimeMs);
   if (stale) {
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    execFileSync('gcc', ['-std=c11', '-O2', '-Wall', '-Wextra', '-Werror', `-I${path.join(repoRoot, 'dpi', 'include')}`, '-o', out, src, ...libs], { stdio: 'inherit' });
+    execFileSync('gcc', ['-std=c11', '-D_POSIX_C_SOURCE=200809L', '-O2', '-Wall', '-Wextra', '-Werror', `-I${path.join(repoRoot, 'dpi', 'include')}`, '-o', out, src, ...libs], { stdio: 'inherit' });
   }
   return out;
 }

@@ -58,12 +58,14 @@ export class Broker {
   private heartbeat?: NodeJS.Timeout;
   private pingTag = 0;
   private stopped = false;
+  private readonly tracing: boolean;
 
   constructor(
     readonly config: BrokerConfig,
     private readonly log: Logger,
     private readonly events: BrokerEvents = {},
   ) {
+    this.tracing = log.isLevelEnabled('trace');
     const mk = () => new zmq.Router({ linger: 0, mandatory: true, sendTimeout: 2000, sendHighWaterMark: 100000, receiveHighWaterMark: 100000 });
     this.sockets = { qemu: mk(), hdl: mk() };
     this.senders = {
@@ -142,7 +144,7 @@ export class Broker {
       return;
     }
     if (side === 'hdl' && m.cycle > peer.cycle) peer.cycle = m.cycle;
-    this.log.trace({ peer: this.who(peer), msg: describe(m), bytes: m.payload.length }, 'rx');
+    if (this.tracing) this.log.trace({ peer: this.who(peer), msg: describe(m), bytes: m.payload.length }, 'rx');
     try {
       this.dispatch(peer, m);
     } catch (e) {
@@ -235,9 +237,8 @@ export class Broker {
       case MsgType.MMIO_WRITE: {
         const problem = this.checkMmio(dev, m);
         if (problem) return this.replyError(peer, m, problem.code, problem.text);
-        if (!hdl) return this.replyError(peer, m, ErrorCode.NO_PEER, `${this.mmioName(m)}: no HDL peer for device '${dev.name}'`);
-        if (m.type === MsgType.MMIO_READ) this.track(dev, 'mmio', m, peer, hdl);
-        return this.send(hdl, m);
+        if (m.type === MsgType.MMIO_READ) this.track(dev, 'mmio', m, peer, hdl!);
+        return this.send(hdl!, m);
       }
       case MsgType.DMA_READ_CPL: {
         const p = this.pending.get(this.pendingKey(dev, 'dma', m.tag));
@@ -312,7 +313,8 @@ export class Broker {
       return { code: ErrorCode.MALFORMED, text: `${what}: payload is ${m.payload.length} bytes, expected ${m.length}` };
     }
     if (m.address % BigInt(m.length) !== 0n) return { code: ErrorCode.MALFORMED, text: `${what}: address not aligned to the access size` };
-    if (!dev.conf) return { code: ErrorCode.NO_PEER, text: `${what}: device '${dev.name}' has not announced its configuration` };
+    if (!dev.hdl) return { code: ErrorCode.NO_PEER, text: `${what}: no HDL peer for device '${dev.name}'` };
+    if (!dev.conf) return { code: ErrorCode.NO_PEER, text: `${what}: device '${dev.name}' has not announced a valid configuration` };
     const bar = dev.conf.bars[m.index];
     if (!bar || bar.size === 0n) return { code: ErrorCode.UNMAPPED, text: `${what}: BAR${m.index} is not present on device '${dev.name}'` };
     if (m.address + BigInt(m.length) > bar.size) {
@@ -447,7 +449,7 @@ export class Broker {
   private send(peer: Peer, m: Message): void {
     if (this.stopped && m.type !== MsgType.SHUTDOWN) return;
     if (m.type !== MsgType.PING && m.type !== MsgType.ERROR) this.stats.forwarded(m.type, peer.side === 'hdl', m.payload.length);
-    this.log.trace({ to: this.who(peer), msg: describe(m) }, 'tx');
+    if (this.tracing) this.log.trace({ to: this.who(peer), msg: describe(m) }, 'tx');
     this.senders[peer.side].send([peer.id, ...encode(m)]);
   }
 

@@ -168,7 +168,10 @@ export class PeerLink {
     }
     this.waiters.delete(String(m.tag));
     clearTimeout(w.timer);
-    if (m.type === MsgType.ERROR) w.reject(new PeerError(`${w.what}: ${m.payload.toString()}`, m.index));
+    if (m.type === MsgType.ERROR) {
+      const text = m.payload.toString();
+      w.reject(new PeerError(text.includes(w.what) ? text : `${w.what}: ${text}`, m.index));
+    }
     else w.resolve(m);
   }
 }

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs and builds whatever is missing, so that `npm start` and `npm test`
+# work on a fresh Debian 12 machine. Every step is skipped when already done.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+step() { printf '[setup] %s\n' "$*" >&2; }
+
+# 1. Debian packages: the Verilator toolchain and libzmq for the C side.
+apt_pkgs=(verilator libzmq3-dev pkg-config g++ make zlib1g-dev)
+missing=()
+for p in "${apt_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  step "installing Debian packages: ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "[setup] need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+ver=$(verilator --version | awk '{print $2}')
+case "$ver" in 5.*) ;; *) echo "[setup] Verilator 5.x required, found '$ver'" >&2; exit 1 ;; esac
+
+# 2. npm packages, reinstalled when the lock file changed.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+
+# 3. The TypeScript build (incremental, a few seconds).
+step "compiling TypeScript"
+npx --no-install tsc -p tsconfig.json >&2
+
+# 4. The Verilated example device (cached by a hash of its inputs).
+step "building the RTL simulator"
+bash scripts/build-rtl.sh >/dev/null
+step "ready"
