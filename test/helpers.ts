@@ -8,7 +8,7 @@ import { DeviceConf, encodeConf } from '../bridge/src/protocol/conf';
 import { message, Message, MsgType, Role } from '../bridge/src/protocol/wire';
 import { repoRoot } from '../bridge/src/orchestrate/process';
 import { buildSim } from '../bridge/src/orchestrate/sim';
-import { brokerConfig, StackOptions, uniqueEndpoints } from '../bridge/src/orchestrate/stack';
+import { brokerConfig, Stack, StackOptions, startStack, uniqueEndpoints } from '../bridge/src/orchestrate/stack';
 import { PeerLink } from '../bridge/src/peer/peer-link';
 import { createLogger, Logger } from '../bridge/src/util/log';
 
@@ -98,4 +98,9 @@ export async function eventually(pred: () => boolean, timeoutMs: number, what: s
     if (Date.now() > deadline) throw new Error(`${what}: not true within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** One broker + simulator + QEMU stand-in for a whole test file. */
+export async function exampleStack(o: Partial<StackOptions> = {}): Promise<Stack> {
+  return startStack({ log: testLog(), simBinary: await simBinary(), echo: process.env.COSIM_TEST_LOG ? undefined : () => undefined, ...o });
 }

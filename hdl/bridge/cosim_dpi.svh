@@ -43,7 +43,7 @@ import "DPI-C" function int cosim_dpi_dma_rbeat(output int axi_id, output longin
 import "DPI-C" function void cosim_dpi_dma_wbeat(input longint addr, input longint data, input int strb, input int last);
 
 // MSI-X: ordered after every DMA write beat passed before it.
-import "DPI-C" function void cosim_dpi_msix(input int vector);
+import "DPI-C" function void cosim_dpi_msix(input int vec);
 
 // NIC: one call per AXI-Stream beat; keep is the tkeep byte mask.
 import "DPI-C" function void cosim_dpi_nic_tx(input longint data, input int keep, input int last);
