@@ -146,7 +146,7 @@ fi
 
 TMP="$(mktemp -d "$OUT/.tmp-$HASH-XXXXXX")"
 chmod 755 "$TMP"
-cleanup() { [ -n "${TMP:-}" ] && rm -rf "$TMP"; }
+cleanup() { if [ -n "${TMP:-}" ]; then rm -rf "$TMP"; fi; }
 trap cleanup EXIT
 trap 'say "interrupted"; exit 130' INT TERM
 

@@ -144,11 +144,7 @@ module cosim_bridge #(
     output logic [7:0]  uart_rx_data,
     input  logic        uart_rx_ready
 );
-    // The fixed DPI contract names an argument `vector`, which Verilator
-    // flags as a C++ word; it is only an argument name, so it is harmless.
-    /* verilator lint_off SYMRSVDWORD */
 `include "cosim_dpi.svh"
-    /* verilator lint_on SYMRSVDWORD */
 
     localparam int HOST_RESET_CLOCKS = 16;
     localparam int RBW = $clog2(DMA_MAX_READS + 1);

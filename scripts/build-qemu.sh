@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# Build QEMU 10.0.2 (x86_64-softmmu) with the cosim-pcie device from qemu-patch/.
+#
+# usage: scripts/build-qemu.sh [--out DIR] [--jobs N] [--force] [--fresh]
+#                              [--deps-only] [--fetch-only] [--no-apt]
+#
+#   --out DIR     build root; default build/qemu
+#   --jobs N      ninja jobs (default 2, the machine's limit)
+#   --force       rebuild even if the cache already holds this build
+#   --fresh       throw the incremental work tree away and build from scratch
+#   --deps-only   install the Debian packages (and apt sources), then stop
+#   --fetch-only  install packages, fetch and extract the pristine source, then stop;
+#                 prints the pristine tree's path
+#   --no-apt      never run apt-get (fail if something is missing)
+#
+# What it does, each step skipped when already done:
+#   1. apt: adds bookworm-backports (deb + deb-src) when no source provides it,
+#      installs the build dependencies (meson >= 1.5 and python3-pycotap from
+#      backports), the firmware (seabios, ipxe-qemu) and the stock
+#      qemu-system-x86 10.0.2 from backports (the baseline VM; its
+#      qemu-system-data fills /usr/share/qemu with the option ROMs and firmware
+#      links the patched binary uses too).
+#   2. fetches the QEMU source with `apt-get source --download-only` into
+#      <out>/dl/ (the orig tarball is enough; the .dsc may 404), checks its
+#      sha256 and extracts it once to <out>/src/qemu-10.0.2 (pristine, never
+#      modified: scripts/check-qemu-patch.sh applies the patch to it).
+#   3. emits the patch with scripts/make-qemu-patch.sh, applies it to a copy of
+#      the pristine tree (<out>/work/, kept between runs so a device change
+#      rebuilds only cosim_pcie.c), configures and builds with ninja -j N.
+#   4. publishes <out>/<hash>/qemu-system-x86_64 atomically (temp dir + rename),
+#      where <hash> covers the QEMU version, the tarball, the patch bytes and the
+#      configure flags; <out>/current is a symlink to the latest one.
+#
+# The absolute path of qemu-system-x86_64 is the LAST line on stdout; everything
+# else goes to stderr.
+#
+# Firmware: the +ds tarball has no pc-bios blobs. The binary is configured with
+#   --firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu
+# so it finds bios-256k.bin, the option ROMs (linuxboot_dma.bin, kvmvapic.bin)
+# and the iPXE ROMs from Debian's packages without any flag. `-L DIR` still
+# overrides it; `cosim run` needs to pass nothing (passing
+# `-L /usr/share/qemu` is harmless and equivalent).
+set -euo pipefail
+
+say() { echo "[build-qemu] $*" >&2; }
+die() { echo "[build-qemu] error: $*" >&2; exit 1; }
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SELF="$ROOT/scripts/build-qemu.sh"
+
+QEMU_VERSION=10.0.2
+QEMU_DEB_VERSION="1:10.0.2+ds-2+deb13u1~bpo12+1"
+QEMU_TARBALL="qemu_10.0.2+ds.orig.tar.xz"
+QEMU_TARBALL_SHA256="@QEMU_TARBALL_SHA256@"
+BACKPORTS_LINE_SUITE=bookworm-backports
+FIRMWARE_PATH="/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu"
+
+OUT="$ROOT/build/qemu"
+JOBS=2
+FORCE=0
+FRESH=0
+MODE=build
+NO_APT=0
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --out) OUT="${2:?--out needs a value}"; shift 2 ;;
+        --out=*) OUT="${1#*=}"; shift ;;
+        --jobs|-j) JOBS="${2:?--jobs needs a value}"; shift 2 ;;
+        --force) FORCE=1; shift ;;
+        --fresh) FRESH=1; FORCE=1; shift ;;
+        --deps-only) MODE=deps; shift ;;
+        --fetch-only) MODE=fetch; shift ;;
+        --no-apt) NO_APT=1; shift ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$SELF" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
+        *) die "unknown argument '$1' (see --help)" ;;
+    esac
+done
+case "$JOBS" in ''|*[!0-9]*|0) die "bad --jobs '$JOBS'" ;; esac
+[ "$JOBS" -le 2 ] || { say "capping --jobs $JOBS at 2 (2-core machine)"; JOBS=2; }
+case "$OUT" in /*) ;; *) OUT="$PWD/$OUT" ;; esac
+
+# The configure flags (part of the cache key). /usr/bin/python3 on purpose: a
+# pyenv python first in PATH has neither Debian's meson nor pycotap.
+CONFIGURE_FLAGS=(
+    --target-list=x86_64-softmmu
+    --without-default-features
+    --enable-tcg
+    --enable-kvm
+    --enable-slirp
+    --disable-install-blobs
+    --disable-docs
+    --disable-werror
+    --firmwarepath="$FIRMWARE_PATH"
+    --python=/usr/bin/python3
+    --meson=/usr/bin/meson
+)
+
+# ---------------------------------------------------------------- 1. apt
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 && SUDO="sudo"
+fi
+APT=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
+apt_run() {
+    [ "$NO_APT" = 0 ] || die "--no-apt given but needed: apt-get $*"
+    if [ "$(id -u)" -ne 0 ] && [ -z "$SUDO" ]; then die "need root (or sudo) for: apt-get $*"; fi
+    $SUDO "${APT[@]}" "$@"
+}
+
+# Is a target of this type (Packages / Sources) configured for the suite?
+apt_has_target() { # $1 = Packages|Sources
+    apt-get indextargets --format '$(CREATED_BY) $(CODENAME)' 2>/dev/null \
+        | grep -qx "$1 $BACKPORTS_LINE_SUITE"
+}
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+version_of() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true; }
+
+ensure_backports() {
+    local need=()
+    apt_has_target Packages || need+=("deb http://deb.debian.org/debian $BACKPORTS_LINE_SUITE main")
+    apt_has_target Sources || need+=("deb-src http://deb.debian.org/debian $BACKPORTS_LINE_SUITE main")
+    if [ ${#need[@]} -gt 0 ]; then
+        [ "$NO_APT" = 0 ] || die "bookworm-backports (deb/deb-src) is not configured and --no-apt was given"
+        local f=/etc/apt/sources.list.d/cosim-bookworm-backports.list
+        say "adding to $f: ${need[*]}"
+        local tmp; tmp="$(mktemp)"
+        { [ -f "$f" ] && cat "$f"; printf '%s\n' "${need[@]}"; } | sort -u > "$tmp"
+        $SUDO install -m 644 "$tmp" "$f"
+        rm -f "$tmp"
+        APT_UPDATED=0
+    fi
+}
+
+APT_UPDATED=1
+apt_update_once() {
+    if [ "$APT_UPDATED" = 0 ]; then
+        say "apt-get update"
+        apt_run update -qq >&2
+        APT_UPDATED=1
+    fi
+}
+
+ensure_packages() {
+    # main: compilers and libraries; backports: meson, pycotap, the stock QEMU.
+    local main_pkgs=(build-essential pkg-config ninja-build python3 python3-venv
+        python3-setuptools dpkg-dev xz-utils bzip2 patch git ca-certificates
+        libglib2.0-dev libpixman-1-dev libslirp-dev zlib1g-dev libzmq3-dev
+        seabios ipxe-qemu)
+    local bpo_pkgs=(meson python3-pycotap qemu-system-x86 qemu-system-data)
+    local missing_main=() missing_bpo=() p
+    for p in "${main_pkgs[@]}"; do installed "$p" || missing_main+=("$p"); done
+    for p in "${bpo_pkgs[@]}"; do installed "$p" || missing_bpo+=("$p"); done
+    # Wrong versions count as missing: meson must be >= 1.5, QEMU 10.0.2.
+    if installed meson && dpkg --compare-versions "$(version_of meson)" lt 1.5; then missing_bpo+=(meson); fi
+    if installed qemu-system-x86 && ! version_of qemu-system-x86 | grep -q "^1:$QEMU_VERSION"; then
+        missing_bpo+=(qemu-system-x86 qemu-system-data)
+    fi
+    if [ ${#missing_main[@]} -eq 0 ] && [ ${#missing_bpo[@]} -eq 0 ]; then
+        return 0
+    fi
+    if [ ${#missing_bpo[@]} -gt 0 ] && ! apt-cache policy meson 2>/dev/null | grep -q "$BACKPORTS_LINE_SUITE"; then
+        APT_UPDATED=0
+    fi
+    if [ ${#missing_main[@]} -gt 0 ] && ! apt-cache show "${missing_main[@]}" >/dev/null 2>&1; then
+        APT_UPDATED=0
+    fi
+    apt_update_once
+    if [ ${#missing_main[@]} -gt 0 ]; then
+        say "installing: ${missing_main[*]}"
+        apt_run install -y -qq --no-install-recommends "${missing_main[@]}" >&2
+    fi
+    if [ ${#missing_bpo[@]} -gt 0 ]; then
+        say "installing from $BACKPORTS_LINE_SUITE: ${missing_bpo[*]}"
+        apt_run install -y -qq --no-install-recommends -t "$BACKPORTS_LINE_SUITE" "${missing_bpo[@]}" >&2
+    fi
+}
+
+ensure_backports
+ensure_packages
+dpkg --compare-versions "$(version_of meson)" ge 1.5 || die "meson >= 1.5 required, found '$(version_of meson)'"
+[ -x /usr/bin/python3 ] || die "/usr/bin/python3 missing"
+/usr/bin/python3 -c 'import pycotap' 2>/dev/null || die "python3-pycotap is not importable by /usr/bin/python3"
+pkg-config --exists libzmq || die "libzmq development files missing (libzmq3-dev)"
+[ -f /usr/share/seabios/bios-256k.bin ] || die "seabios firmware missing (/usr/share/seabios/bios-256k.bin)"
+[ "$MODE" = deps ] && { say "dependencies ready"; exit 0; }
+
+# ---------------------------------------------------------------- 2. source
+mkdir -p "$OUT/dl" "$OUT/src"
+TARBALL="$OUT/dl/$QEMU_TARBALL"
+if [ ! -f "$TARBALL" ]; then
+    say "fetching the QEMU $QEMU_VERSION source (apt-get source --download-only qemu=$QEMU_DEB_VERSION)"
+    apt_has_target Sources || die "no deb-src for $BACKPORTS_LINE_SUITE configured"
+    if ! apt-cache showsrc "qemu=$QEMU_DEB_VERSION" >/dev/null 2>&1; then APT_UPDATED=0; apt_update_once; fi
+    DL_TMP="$(mktemp -d "$OUT/dl/.tmp-XXXXXX")"
+    chmod 755 "$DL_TMP"
+    # apt-get source fails when the .dsc or debian.tar 404s; the orig tarball
+    # (the only part we need) is still there.
+    ( cd "$DL_TMP" && apt-get -o Acquire::Retries=3 source --download-only "qemu=$QEMU_DEB_VERSION" ) >&2 \
+        || say "apt-get source reported an error (the .dsc/debian.tar may be gone); checking for the orig tarball"
+    [ -f "$DL_TMP/$QEMU_TARBALL" ] || { rm -rf "$DL_TMP"; die "download of $QEMU_TARBALL failed"; }
+    mv -f "$DL_TMP/$QEMU_TARBALL" "$TARBALL"
+    rm -rf "$DL_TMP"
+fi
+SUM="$(sha256sum < "$TARBALL" | cut -d' ' -f1)"
+case "$QEMU_TARBALL_SHA256" in
+    @*) say "tarball sha256 $SUM (not pinned)" ;;
+    *) [ "$SUM" = "$QEMU_TARBALL_SHA256" ] || die "$TARBALL: sha256 $SUM, expected $QEMU_TARBALL_SHA256 (delete it to re-fetch)" ;;
+esac
+
+PRISTINE="$OUT/src/qemu-$QEMU_VERSION"
+if [ ! -f "$PRISTINE/.cosim-pristine" ]; then
+    say "extracting $QEMU_TARBALL"
+    rm -rf "$PRISTINE"
+    X_TMP="$(mktemp -d "$OUT/src/.tmp-XXXXXX")"
+    tar -C "$X_TMP" -xJf "$TARBALL"
+    top="$(find "$X_TMP" -mindepth 1 -maxdepth 1 -type d | head -1)"
+    [ -n "$top" ] && [ -f "$top/VERSION" ] || { rm -rf "$X_TMP"; die "unexpected tarball layout"; }
+    grep -qx "$QEMU_VERSION" "$top/VERSION" || { rm -rf "$X_TMP"; die "tarball VERSION is $(cat "$top/VERSION"), expected $QEMU_VERSION"; }
+    echo "$SUM" > "$top/.cosim-pristine"
+    mv -T "$top" "$PRISTINE"
+    rm -rf "$X_TMP"
+fi
+if [ "$MODE" = fetch ]; then echo "$PRISTINE"; exit 0; fi
+
+die "build part not written yet"
