@@ -51,7 +51,7 @@ SELF="$ROOT/scripts/build-qemu.sh"
 QEMU_VERSION=10.0.2
 QEMU_DEB_VERSION="1:10.0.2+ds-2+deb13u1~bpo12+1"
 QEMU_TARBALL="qemu_10.0.2+ds.orig.tar.xz"
-QEMU_TARBALL_SHA256="@QEMU_TARBALL_SHA256@"
+QEMU_TARBALL_SHA256="0901da33844a331bf8b3602b9c1fbd178e60b737c8e3ade678255bd090c9b9f1"
 BACKPORTS_LINE_SUITE=bookworm-backports
 FIRMWARE_PATH="/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu"
 
@@ -102,6 +102,14 @@ if [ "$(id -u)" -ne 0 ]; then
     command -v sudo >/dev/null 2>&1 && SUDO="sudo"
 fi
 APT=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
+# apt drops privileges to _apt for downloads and gpgv; in some containers
+# /dev/null is not writable by other users, which breaks that sandbox
+# ("apt-key: cannot create /dev/null"). Download as root there instead.
+APT_SANDBOX=()
+case "$(stat -c %a /dev/null 2>/dev/null)" in
+    *6) ;;
+    *) APT_SANDBOX=(-o APT::Sandbox::User=root); APT+=("${APT_SANDBOX[@]}") ;;
+esac
 apt_run() {
     [ "$NO_APT" = 0 ] || die "--no-apt given but needed: apt-get $*"
     if [ "$(id -u)" -ne 0 ] && [ -z "$SUDO" ]; then die "need root (or sudo) for: apt-get $*"; fi
@@ -197,7 +205,7 @@ if [ ! -f "$TARBALL" ]; then
     chmod 755 "$DL_TMP"
     # apt-get source fails when the .dsc or debian.tar 404s; the orig tarball
     # (the only part we need) is still there.
-    ( cd "$DL_TMP" && apt-get -o Acquire::Retries=3 source --download-only "qemu=$QEMU_DEB_VERSION" ) >&2 \
+    ( cd "$DL_TMP" && apt-get -o Acquire::Retries=3 ${APT_SANDBOX[@]+"${APT_SANDBOX[@]}"} source --download-only "qemu=$QEMU_DEB_VERSION" ) >&2 \
         || say "apt-get source reported an error (the .dsc/debian.tar may be gone); checking for the orig tarball"
     [ -f "$DL_TMP/$QEMU_TARBALL" ] || { rm -rf "$DL_TMP"; die "download of $QEMU_TARBALL failed"; }
     mv -f "$DL_TMP/$QEMU_TARBALL" "$TARBALL"

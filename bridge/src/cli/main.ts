@@ -144,7 +144,7 @@ async function runBroker(v: Values): Promise<number> {
 
 async function runClient(v: Values, pos: string[]): Promise<number> {
   const [op, ...args] = pos;
-  const usage = `cosim client: ${CLIENT.usage}`;
+  const usage = `usage: ${CLIENT.usage}`;
   if (!op || !['info', 'read', 'write'].includes(op)) throw new UsageError(usage);
   const log = createLogger(str(v['log-level']));
   const peer = new QemuPeer({ endpoint: str(v.endpoint) ?? defaultSettings().qemuEndpoint, name: str(v.name), timeoutMs: intOpt(v['timeout-ms'], 'timeout-ms', 1), log });
