@@ -7,7 +7,7 @@ import { Broker } from '../bridge/src/broker/broker';
 import { DeviceConf, encodeConf } from '../bridge/src/protocol/conf';
 import { message, Message, MsgType, Role } from '../bridge/src/protocol/wire';
 import { repoRoot } from '../bridge/src/orchestrate/process';
-import { buildSim } from '../bridge/src/orchestrate/sim';
+import { buildSim } from '../bridge/src/orchestrate/build';
 import { brokerConfig, Stack, StackOptions, startStack, uniqueEndpoints } from '../bridge/src/orchestrate/stack';
 import { PeerLink } from '../bridge/src/peer/peer-link';
 import { createLogger, Logger } from '../bridge/src/util/log';

@@ -4,6 +4,7 @@ import { ConfigError, defaultSettings, loadConfig } from '../broker/config';
 import { formatConf } from '../protocol/conf';
 import { QemuPeer } from '../peer/qemu-peer';
 import { resultTable, selftest } from '../selftest';
+import { reportTable, run, runPassed } from '../run/run';
 import { createLogger, LOG_LEVELS } from '../util/log';
 import { bigOpt, Command, helpText, intOpt, parse, UsageError } from './args';
 
@@ -59,7 +60,30 @@ const SELFTEST: Command = {
   },
 };
 
-const COMMANDS = [BROKER, CLIENT, SELFTEST];
+const RUN: Command = {
+  name: 'run',
+  summary: 'Boot the guest in the patched QEMU against the Verilated RTL through a broker, run the guest suite and print a per-test table. Exits non-zero if any test fails.',
+  usage: 'cosim run [options]',
+  options: {
+    tests: { type: 'string', arg: 'LIST', help: 'comma-separated guest tests to run (default: the whole suite)' },
+    timeout: { type: 'string', arg: 'SECONDS', help: 'per-test timeout; a hung test is killed and reported', default: '60' },
+    'boot-timeout': { type: 'string', arg: 'SECONDS', help: 'time the guest may take to boot and load its driver', default: '180' },
+    'keep-going': { type: 'boolean', help: 'run the remaining tests after a failure (default: stop at the first)' },
+    accel: { type: 'string', arg: 'auto|kvm|tcg', help: 'accelerator; auto uses KVM only when a probe shows it works', default: 'auto' },
+    memory: { type: 'string', arg: 'MB', help: 'guest memory', default: '512' },
+    'mmio-timeout-ms': { type: 'string', arg: 'MS', help: "QEMU's MMIO read timeout (a timed-out read returns all-ones)", default: '5000' },
+    'qemu-arg': { type: 'string', arg: 'ARG', multiple: true, help: 'extra QEMU argument, repeatable (e.g. --qemu-arg=-d --qemu-arg=guest_errors)' },
+    'kernel-arg': { type: 'string', arg: 'ARG', help: 'extra kernel command line text' },
+    wave: { type: 'string', arg: 'FILE.fst', help: 'write an FST waveform of the RTL' },
+    'wave-start': { type: 'string', arg: 'CYCLE', help: 'first cycle of the waveform window' },
+    'wave-stop': { type: 'string', arg: 'CYCLE', help: 'last cycle of the waveform window' },
+    quiet: { type: 'boolean', help: 'do not stream the guest console and simulator output' },
+    'log-level': { ...logLevel, default: 'warn' },
+  },
+  details: 'Builds (or takes from the cache) the simulator, QEMU and the guest first. Console lines are prefixed [guest], simulator lines [sim].',
+};
+
+const COMMANDS = [RUN, BROKER, CLIENT, SELFTEST];
 
 function topHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -94,6 +118,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (cmd === BROKER) return await runBroker(values);
     if (cmd === CLIENT) return await runClient(values, positionals);
+    if (cmd === RUN) return await runGuest(values);
     return await runSelftest(values);
   } catch (e) {
     if (e instanceof UsageError || e instanceof ConfigError) {
@@ -191,4 +216,40 @@ async function runSelftest(v: Values): Promise<number> {
   const failed = results.filter((r) => !r.ok).length;
   console.log(failed ? `selftest: ${failed} of ${results.length} checks FAILED` : `selftest: all ${results.length} checks passed`);
   return failed ? 1 : 0;
+}
+
+async function runGuest(v: Values): Promise<number> {
+  const log = createLogger(str(v['log-level']));
+  const accel = str(v.accel);
+  if (accel !== 'auto' && accel !== 'kvm' && accel !== 'tcg') throw new UsageError(`--accel: '${accel}' is not auto, kvm or tcg`);
+  const opt = (k: string) => (v[k] !== undefined ? intOpt(v[k], k) : undefined);
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  try {
+    const report = await run({
+      log,
+      tests: str(v.tests)?.split(',').map((t) => t.trim()).filter(Boolean),
+      testTimeoutS: intOpt(v.timeout, 'timeout', 1),
+      bootTimeoutS: intOpt(v['boot-timeout'], 'boot-timeout', 1),
+      keepGoing: Boolean(v['keep-going']),
+      accel,
+      memoryMb: intOpt(v.memory, 'memory', 64),
+      mmioTimeoutMs: intOpt(v['mmio-timeout-ms'], 'mmio-timeout-ms', 10),
+      qemuArgs: (v['qemu-arg'] as string[] | undefined) ?? [],
+      kernelArgs: str(v['kernel-arg']),
+      wave: str(v.wave),
+      waveStart: opt('wave-start'),
+      waveStop: opt('wave-stop'),
+      echo: v.quiet ? () => undefined : (l) => process.stderr.write(`${l}\n`),
+      signal: abort.signal,
+    });
+    console.log(reportTable(report));
+    if (abort.signal.aborted) return 130;
+    return runPassed(report) ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
 }

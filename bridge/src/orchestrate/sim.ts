@@ -1,28 +1,5 @@
-// Building the Verilated simulator (cached by scripts/build-rtl.sh) and
-// starting it against a broker.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { Proc, repoRoot } from './process';
-
-export interface BuildOptions {
-  top?: string;
-  filelist?: string;
-  echo?: (line: string) => void;
-}
-
-/** Builds (or finds cached) the simulator binary and returns its path. */
-export async function buildSim(opts: BuildOptions = {}): Promise<string> {
-  const args = [path.join(repoRoot, 'scripts', 'build-rtl.sh')];
-  if (opts.top) args.push('--top', opts.top);
-  if (opts.filelist) args.push('--filelist', opts.filelist);
-  const p = new Proc('build-rtl', 'bash', args, { echo: opts.echo ?? ((l) => process.stderr.write(`[build-rtl] ${l}\n`)), cwd: repoRoot });
-  const exit = await p.exited;
-  const bin = p.stdoutLines.at(-1)?.trim();
-  if (exit.code !== 0 || !bin || !fs.existsSync(bin)) {
-    throw new Error(`building the RTL simulator failed (${p.describeExit()}):\n${p.stderrTail.slice(-15).join('\n')}`);
-  }
-  return bin;
-}
+// Starting the Verilated simulator against a broker.
+import { Proc } from './process';
 
 export interface SimOptions {
   binary: string;

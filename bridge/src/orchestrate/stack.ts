@@ -8,7 +8,8 @@ import { BrokerConfig, defaultSettings, DeviceOverride, runtimeDir } from '../br
 import { QemuPeer } from '../peer/qemu-peer';
 import { Logger } from '../util/log';
 import { Proc } from './process';
-import { buildSim, startSim } from './sim';
+import { buildSim } from './build';
+import { startSim } from './sim';
 
 export interface StackOptions {
   log: Logger;

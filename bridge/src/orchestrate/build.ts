@@ -1,0 +1,36 @@
+// The cached build scripts (scripts/build-*.sh) print their product's path as
+// the last stdout line and their progress on stderr.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Proc, repoRoot } from './process';
+
+export type Echo = (line: string) => void;
+
+export async function runBuild(script: string, args: string[] = [], echo?: Echo): Promise<string> {
+  const label = script.replace(/\.sh$/, '');
+  const p = new Proc(label, 'bash', [path.join(repoRoot, 'scripts', script), ...args], { echo: echo ?? ((l) => process.stderr.write(`[${label}] ${l}\n`)), cwd: repoRoot });
+  const exit = await p.exited;
+  const product = p.stdoutLines.at(-1)?.trim();
+  if (exit.code !== 0 || !product || !fs.existsSync(product)) {
+    throw new Error(`scripts/${script} failed (${p.describeExit()}):\n${p.stderrTail.slice(-15).join('\n')}`);
+  }
+  return product;
+}
+
+/** The Verilated simulator (scripts/build-rtl.sh). */
+export function buildSim(opts: { top?: string; filelist?: string; echo?: Echo } = {}): Promise<string> {
+  const args: string[] = [];
+  if (opts.top) args.push('--top', opts.top);
+  if (opts.filelist) args.push('--filelist', opts.filelist);
+  return runBuild('build-rtl.sh', args, opts.echo);
+}
+
+/** The patched qemu-system-x86_64 (scripts/build-qemu.sh). */
+export function buildQemu(echo?: Echo): Promise<string> {
+  return runBuild('build-qemu.sh', [], echo);
+}
+
+/** A directory with vmlinuz and initramfs.cpio.gz (scripts/build-guest.sh). */
+export function buildGuest(echo?: Echo): Promise<string> {
+  return runBuild('build-guest.sh', [], echo);
+}
