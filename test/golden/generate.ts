@@ -5,25 +5,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { encodeConf } from '../../bridge/src/protocol/conf';
 import { encode, message, MsgType } from '../../bridge/src/protocol/wire';
+import { EXAMPLE_CONF } from '../helpers';
 import { GOLDEN, goldenDir, goldenMessage } from './vectors';
 
-const exampleConf = encodeConf({
-  vendorId: 0x1234,
-  deviceId: 0xc051,
-  subsystemVendorId: 0x1234,
-  subsystemId: 0x0001,
-  classCode: 0x120000,
-  revision: 1,
-  msix: { vectors: 4, tableBar: 0, tableOffset: 0x8000n, pbaBar: 0, pbaOffset: 0x9000n },
-  bars: [
-    { size: 0x10000n, is64: true, prefetch: false },
-    { size: 0n, is64: false, prefetch: false },
-    { size: 0x1000n, is64: false, prefetch: false },
-    { size: 0x100000000n, is64: true, prefetch: true },
-    { size: 0n, is64: false, prefetch: false },
-    { size: 0n, is64: false, prefetch: false },
-  ],
-});
+// The example device, plus a 64-bit prefetchable BAR3 so every flag is exercised.
+const exampleConf = encodeConf({ ...EXAMPLE_CONF, bars: EXAMPLE_CONF.bars.map((b, i) => (i === 3 ? { size: 0x100000000n, is64: true, prefetch: true } : b)) });
 
 const dir = goldenDir();
 for (const v of GOLDEN) {
