@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // Runs every compiled test file with node's test runner, one file at a time:
 // the integration tests each start a simulator, and the machine may have only
-// two cores. Order: unit, broker, integration, so the fast failures come first.
+// two cores. Order: unit, broker, rtl, integration, qemu, system: fast first.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const order = ['unit', 'broker', 'integration'];
+const order = ['unit', 'broker', 'rtl', 'integration', 'qemu', 'system'];
 const files = [];
 const walk = (dir) => {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -29,5 +29,7 @@ if (selected.length === 0) {
   console.error('run-tests: no test files found (was the TypeScript build run?)');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...selected], { stdio: 'inherit', cwd: root });
+// A hung test fails at this limit instead of hanging the run (and CI).
+const perTestMs = Number(process.env.COSIM_TEST_TIMEOUT_MS || 600000);
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', `--test-timeout=${perTestMs}`, '--test-reporter=spec', ...selected], { stdio: 'inherit', cwd: root });
 process.exit(r.status ?? 1);

@@ -35,7 +35,13 @@ fi
 step "compiling TypeScript"
 npx --no-install tsc -p tsconfig.json >&2
 
-# 4. The Verilated example device (cached by a hash of its inputs).
+# 4. The Verilated example device, QEMU with the cosim-pcie device and the
+#    guest (kernel, initramfs with the driver and test programs). Each is cached
+#    by a hash of its inputs; a cold QEMU build takes a few minutes.
 step "building the RTL simulator"
 bash scripts/build-rtl.sh >/dev/null
+step "building QEMU 10.0.2 with cosim-pcie"
+bash scripts/build-qemu.sh >/dev/null
+step "building the guest"
+bash scripts/build-guest.sh >/dev/null
 step "ready"

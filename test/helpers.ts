@@ -1,13 +1,13 @@
 // Shared test helpers: private endpoints per test, a quiet logger, C tools
 // built on demand, the simulator binary, and a scriptable fake HDL peer.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Broker } from '../bridge/src/broker/broker';
 import { DeviceConf, encodeConf } from '../bridge/src/protocol/conf';
 import { message, Message, MsgType, Role } from '../bridge/src/protocol/wire';
 import { repoRoot } from '../bridge/src/orchestrate/process';
-import { buildSim } from '../bridge/src/orchestrate/build';
+import { buildQemu, buildSim } from '../bridge/src/orchestrate/build';
 import { brokerConfig, Stack, StackOptions, startStack, uniqueEndpoints } from '../bridge/src/orchestrate/stack';
 import { PeerLink } from '../bridge/src/peer/peer-link';
 import { createLogger, Logger } from '../bridge/src/util/log';
@@ -102,5 +102,73 @@ export async function eventually(pred: () => boolean, timeoutMs: number, what: s
 
 /** One broker + simulator + QEMU stand-in for a whole test file. */
 export async function exampleStack(o: Partial<StackOptions> = {}): Promise<Stack> {
-  return startStack({ log: testLog(), simBinary: await simBinary(), echo: process.env.COSIM_TEST_LOG ? undefined : () => undefined, ...o });
+  return stackOn(await simBinary(), o);
+}
+
+let gpuSim: Promise<string> | undefined;
+/** The GPU front-end simulator (hdl/gpu/), built (or taken from the cache) once per test file. */
+export function gpuSimBinary(): Promise<string> {
+  gpuSim ??= buildSim({ top: 'gpu_top', filelist: 'hdl/gpu/rtl.f', echo: () => undefined });
+  return gpuSim;
+}
+
+/** exampleStack() with the GPU front-end as the device. */
+export async function gpuStack(o: Partial<StackOptions> = {}): Promise<Stack> {
+  return stackOn(await gpuSimBinary(), o);
+}
+
+function stackOn(binary: string, o: Partial<StackOptions>): Promise<Stack> {
+  return startStack({ log: testLog(), simBinary: binary, echo: process.env.COSIM_TEST_LOG ? undefined : () => undefined, ...o });
+}
+
+let qemu: Promise<string> | undefined;
+/** The patched QEMU (scripts/build-qemu.sh), built or taken from the cache once per file. */
+export function qemuBinary(): Promise<string> {
+  qemu ??= buildQemu(() => undefined);
+  return qemu;
+}
+
+/** Runs the cosim CLI; resolves with its exit code and output. */
+export function cosimCli(args: string[], onStderrLine?: (line: string, pid: number) => void): Promise<{ code: number | null; stdout: string; stderr: string; pid: number }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [path.join(repoRoot, 'bin', 'cosim'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let partial = '';
+    c.stdout.on('data', (d) => (stdout += d));
+    c.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) onStderrLine?.(l, c.pid!);
+    });
+    c.on('close', (code) => resolve({ code, stdout, stderr, pid: c.pid! }));
+  });
+}
+
+/** PIDs of every descendant of pid whose executable is named exe. */
+export function descendants(pid: number, exe: string): number[] {
+  const children = new Map<number, number[]>();
+  for (const d of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const c of children.get(p) ?? []) {
+      try {
+        if (path.basename(fs.readlinkSync(`/proc/${c}/exe`)) === exe) out.push(c);
+      } catch {
+        // gone
+      }
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
 }

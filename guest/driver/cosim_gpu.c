@@ -285,8 +285,10 @@ static void __iomem *cosim_reg_addr(struct cosim_dev *cd, u32 bar, u64 off, u32 
 		return NULL;
 	if (size != 1 && size != 2 && size != 4 && size != 8)
 		return NULL;
-	if (off & (size - 1))
-		return NULL;
+	/*
+	 * No alignment rule: an unaligned access goes to the device as the
+	 * CPU issues it (the bridge has defined behaviour for them).
+	 */
 	if (off >= pci_resource_len(cd->pdev, bar) ||
 	    size > pci_resource_len(cd->pdev, bar) - off)
 		return NULL;
@@ -665,12 +667,14 @@ static int cosim_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_cdev;
 	}
 
-	dev_info(&pdev->dev, "cosim%d: %04x:%04x rev %u, %u %s vector(s), BAR0 %pR\n",
+	for (i = 0; i < COSIM_NUM_BARS; i++)
+		if (cd->bar[i])
+			dev_info(&pdev->dev, "cosim%d: BAR%d %pR\n", cd->minor, i, &pdev->resource[i]);
+	dev_info(&pdev->dev, "cosim%d: %04x:%04x rev %u, %u %s vector(s)\n",
 		 cd->minor, pdev->vendor, pdev->device, pdev->revision, cd->nvec,
 		 cd->irq_mode == COSIM_IRQ_MODE_MSIX ? "MSI-X" :
 		 cd->irq_mode == COSIM_IRQ_MODE_MSI ? "MSI" :
-		 cd->irq_mode == COSIM_IRQ_MODE_INTX ? "INTx" : "no",
-		 &pdev->resource[0]);
+		 cd->irq_mode == COSIM_IRQ_MODE_INTX ? "INTx" : "no");
 	return 0;
 
 err_cdev:

@@ -8,7 +8,7 @@
  * encoded in the ioctl numbers, so a size change is a new ioctl.
  *
  * Errors (returned as -1 with errno by the ioctl(2) wrapper):
- *   EINVAL     bad BAR / size / alignment / offset out of the BAR / bad vector /
+ *   EINVAL     bad BAR / size / offset out of the BAR / bad vector /
  *              bad buffer id / bad length
  *   ENODEV     the device was removed (unbind) while the file was open
  *   ETIMEDOUT  COSIM_IOC_WAIT_IRQ: no interrupt within timeout_ms
@@ -62,9 +62,11 @@ struct cosim_info {
 
 /*
  * COSIM_IOC_REG_READ / COSIM_IOC_REG_WRITE: one MMIO access of `size` bytes
- * (1, 2, 4 or 8) at `offset` in BAR `bar`. The offset must be naturally aligned
- * and offset + size must lie inside the BAR, else EINVAL. 8-byte accesses are
- * single 64-bit accesses (memory BARs only). READ fills `value`.
+ * (1, 2, 4 or 8) at `offset` in BAR `bar`, as one CPU access of that size
+ * (ioread8/16/32, readq). offset + size must lie inside the BAR, else EINVAL;
+ * the BAR must be present; 8-byte accesses need a memory BAR. Unaligned
+ * offsets are passed through (what the device does with them is its business).
+ * READ fills `value`.
  */
 struct cosim_reg {
 	__u32 bar;

@@ -1,6 +1,6 @@
 // `cosim run`: the broker, the Verilated RTL and the patched QEMU booting the
 // guest; the guest suite's results as a table; every process ended on the way out.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Broker } from '../broker/broker';
@@ -44,17 +44,39 @@ export interface RunReport {
   simSummary?: string;
 }
 
-/** KVM counts only if QEMU can really start a KVM machine here. */
-export function probeKvm(qemu: string): { ok: boolean; why: string } {
+/**
+ * KVM counts only if QEMU can really run a vCPU under it here: /dev/kvm can
+ * exist and open while the first vCPU entry still fails (nested setups that
+ * refuse an MSR, for one). The probe starts a machine paused, lets it run for
+ * a moment and asks whether it is still running.
+ */
+export async function probeKvm(qemu: string, extraArgs: string[] = []): Promise<{ ok: boolean; why: string }> {
   if (!fs.existsSync('/dev/kvm')) return { ok: false, why: '/dev/kvm does not exist' };
   try {
     fs.accessSync('/dev/kvm', fs.constants.R_OK | fs.constants.W_OK);
   } catch {
     return { ok: false, why: '/dev/kvm is not readable and writable' };
   }
-  const r = spawnSync(qemu, ['-accel', 'kvm', '-M', 'q35', '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'stdio', '-S'], { input: 'quit\n', encoding: 'utf8', timeout: 15000 });
-  if (r.status === 0) return { ok: true, why: 'KVM works' };
-  return { ok: false, why: `qemu -accel kvm failed: ${(r.stderr || r.error?.message || `status ${r.status}`).trim().split('\n')[0]}` };
+  const p = spawn(qemu, ['-accel', 'kvm', '-cpu', 'host', '-M', 'q35', '-m', '64', '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'stdio', '-S', ...extraArgs], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d) => (out += d));
+  p.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => {
+    p.on('close', r);
+    p.on('error', (e) => {
+      out += `cannot start ${qemu}: ${e.message}\n`;
+      r(null);
+    });
+  });
+  const kill = setTimeout(() => p.kill('SIGKILL'), 10000);
+  p.stdin.write('cont\n');
+  await new Promise((r) => setTimeout(r, 1000));
+  p.stdin.write('info status\nquit\n');
+  const code = await exited;
+  clearTimeout(kill);
+  if (code === 0 && /VM status: running/.test(out)) return { ok: true, why: 'a KVM vCPU ran' };
+  const err = out.split('\n').find((l) => /error|fail|abort/i.test(l))?.trim();
+  return { ok: false, why: `a KVM vCPU did not run (${err ?? `QEMU exit status ${code}`})` };
 }
 
 export async function run(o: RunOptions): Promise<RunReport> {
@@ -64,7 +86,7 @@ export async function run(o: RunOptions): Promise<RunReport> {
   const simBin = await buildSim({ echo: quietBuild });
   const qemuBin = await buildQemu(quietBuild);
   const guestDir = await buildGuest(quietBuild);
-  const kvm = o.accel === 'tcg' ? { ok: false, why: 'TCG requested' } : probeKvm(qemuBin);
+  const kvm = o.accel === 'tcg' ? { ok: false, why: 'TCG requested' } : await probeKvm(qemuBin);
   if (o.accel === 'kvm' && !kvm.ok) throw new Error(`--accel kvm: ${kvm.why}`);
   const accel = kvm.ok ? 'kvm' : 'tcg';
   o.log.info({ accel, why: kvm.why }, `accelerator: ${accel}`);

@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Builds the guest image: Debian's current amd64 kernel (vmlinuz), the
+# cosim_gpu.ko driver built against the matching headers, static test programs
+# and a busybox initramfs that loads the driver and runs the suite
+# (guest/README.md).
+#
+# Prints the absolute path of a directory holding vmlinuz, initramfs.cpio.gz,
+# cosim_gpu.ko (and build-info.txt, kernel.config) as the LAST stdout line;
+# progress goes to stderr. The result is cached in build/guest/<hash>/, <hash>
+# covering every input: guest/ sources, this script, the kernel package
+# version, busybox/libc/gcc package versions. Built in a temporary directory
+# and renamed into place atomically. COSIM_GUEST_REBUILD=1 forces a rebuild.
+#
+# Installs what it needs with apt (busybox-static, cpio, kmod, gcc, make,
+# libc6-dev, linux-headers-<abi>); the kernel .deb is only downloaded and
+# unpacked, never installed on the host.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+script="$root/scripts/$(basename "$0")"
+cd "$root"
+log() { printf '[build-guest] %s\n' "$*" >&2; }
+die() { printf '[build-guest] error: %s\n' "$*" >&2; exit 1; }
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || die "need root (or sudo) for apt-get"
+  sudo="sudo"
+fi
+apt_get() { $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+updated=0
+apt_update() {
+  [ "$updated" = 1 ] && return 0
+  log "apt-get update"
+  apt_get update -qq >&2
+  updated=1
+}
+installed_version() { dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null | sed -n 's/^install ok installed //p'; }
+
+# 1. The kernel ABI, resolved through the metapackage (the archive drops old ABIs).
+resolve_abi() {
+  apt-cache depends linux-image-amd64 2>/dev/null |
+    sed -n 's/^ *Depends: linux-image-\([0-9][^ ]*-amd64\)$/\1/p' | head -n1
+}
+candidate_version() {
+  apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: //p' | grep -v '(none)' | head -n1
+}
+abi=$(resolve_abi)
+kver=""
+[ -n "$abi" ] && kver=$(candidate_version "linux-image-$abi")
+if [ -z "$abi" ] || [ -z "$kver" ]; then
+  apt_update
+  abi=$(resolve_abi)
+  [ -n "$abi" ] || die "cannot resolve linux-image-amd64 to a kernel ABI (apt-cache depends linux-image-amd64)"
+  kver=$(candidate_version "linux-image-$abi")
+  [ -n "$kver" ] || die "no candidate version for linux-image-$abi"
+fi
+
+# 2. Host packages (installed only when missing or, for the headers, of another version).
+need=()
+for p in busybox-static cpio kmod gcc make libc6-dev; do
+  [ -n "$(installed_version "$p")" ] || need+=("$p")
+done
+[ "$(installed_version "linux-headers-$abi")" = "$kver" ] || need+=("linux-headers-$abi=$kver")
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing: ${need[*]}"
+  if ! apt_get install -y -q --no-install-recommends "${need[@]}" >&2; then
+    apt_update
+    apt_get install -y -q --no-install-recommends "${need[@]}" >&2
+  fi
+fi
+kdir=/usr/src/linux-headers-$abi
+[ -f "$kdir/Makefile" ] || die "kernel headers missing at $kdir"
+busybox=/bin/busybox   # from busybox-static (it conflicts with the dynamic busybox package)
+
+# 3. Input hash.
+hash_inputs() {
+  echo "abi=$abi kver=$kver"
+  for p in busybox-static libc6-dev gcc-12 gcc cpio; do echo "$p=$(installed_version "$p")"; done
+  sha256sum "$script" | sed "s| .*| scripts/build-guest.sh|"
+  (cd "$root" && find guest -type f \
+      ! -name '*.md' ! -name '*.o' ! -name '*.ko' ! -name '*.mod' ! -name '*.mod.c' \
+      ! -name '.*.cmd' ! -name 'Module.symvers' ! -name 'modules.order' ! -name '*.swp' \
+      -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+}
+hash=$(hash_inputs | sha256sum | cut -c1-16)
+out_root="$root/build/guest"
+out="$out_root/$hash"
+if [ -z "${COSIM_GUEST_REBUILD:-}" ] && [ -f "$out/vmlinuz" ] && [ -f "$out/initramfs.cpio.gz" ]; then
+  log "cached: $out (kernel $abi $kver)"
+  echo "$out"
+  exit 0
+fi
+
+t0=$(date +%s)
+mkdir -p "$out_root/.cache"
+tmp=$(mktemp -d "$out_root/.tmp.$hash.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/out"
+
+# 4. vmlinuz from the kernel .deb (downloaded once per version, never installed).
+deb_dir="$out_root/.cache/linux-image-$abi-$kver"
+deb=$(ls "$deb_dir"/*.deb 2>/dev/null | head -n1 || true)
+if [ -z "$deb" ]; then
+  log "downloading linux-image-$abi=$kver"
+  dl="$tmp/dl"; mkdir -p "$dl"
+  if ! (cd "$dl" && apt-get download "linux-image-$abi=$kver" >&2); then
+    apt_update
+    (cd "$dl" && apt-get download "linux-image-$abi=$kver" >&2)
+  fi
+  mkdir -p "$deb_dir"
+  f=$(ls "$dl"/*.deb | head -n1)
+  mv "$f" "$deb_dir/"
+  deb="$deb_dir/$(basename "$f")"
+fi
+log "extracting vmlinuz-$abi"
+dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" "./boot/vmlinuz-$abi" "./boot/config-$abi"
+mv "$tmp/boot/vmlinuz-$abi" "$tmp/out/vmlinuz"
+mv "$tmp/boot/config-$abi" "$tmp/out/kernel.config"
+# What the guest relies on being built in (no other modules are shipped).
+for opt in SERIAL_8250 SERIAL_8250_CONSOLE PCI PCI_MSI DEVTMPFS BLK_DEV_INITRD RD_GZIP \
+           TMPFS ACPI MODULES MODULE_UNLOAD; do
+  grep -qx "CONFIG_$opt=y" "$tmp/out/kernel.config" || die "guest kernel lacks CONFIG_$opt=y"
+done
+
+# 5. The driver, against the matching headers, warnings are errors.
+log "building cosim_gpu.ko against $kdir"
+mkdir -p "$tmp/src"
+cp -r guest/driver guest/include "$tmp/src/"
+if ! make -C "$tmp/src/driver" KDIR="$kdir" >"$tmp/out/module-build.log" 2>&1; then
+  cat "$tmp/out/module-build.log" >&2
+  die "module build failed"
+fi
+if grep -i 'warning' "$tmp/out/module-build.log" | grep -v 'Skipping BTF' >&2; then
+  die "module build produced warnings"
+fi
+ko="$tmp/src/driver/cosim_gpu.ko"
+vermagic=$(modinfo -F vermagic "$ko")
+case "$vermagic" in "$abi "*) ;; *) die "vermagic '$vermagic' does not match $abi" ;; esac
+deps=$(modinfo -F depends "$ko")
+[ -z "$deps" ] || die "cosim_gpu.ko depends on other modules ($deps); ship them too"
+cp "$ko" "$tmp/out/cosim_gpu.ko"
+
+# 6. Static test programs: every guest/tests/*.c but the helper is a program.
+log "building test programs"
+progs=()
+for c in guest/tests/*.c; do
+  name=$(basename "$c" .c)
+  [ "$name" = cosim_test ] && continue
+  gcc -static -O2 -s -Wall -Wextra -Werror -Iguest/include -Iguest/tests \
+      -o "$tmp/$name" "$c" guest/tests/cosim_test.c >&2 || die "test program $name failed to build"
+  progs+=("$name")
+done
+
+# 7. The initramfs tree.
+log "assembling initramfs"
+r="$tmp/root"
+mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,root,etc,cosim/tests}
+cp "$busybox" "$r/bin/busybox"
+"$busybox" --list-full | while read -r a; do
+  [ "$a" = bin/busybox ] && continue
+  mkdir -p "$r/$(dirname "$a")"
+  ln -sf /bin/busybox "$r/$a"
+done
+install -m 0755 guest/initramfs/init "$r/init"
+install -m 0755 guest/initramfs/run-suite "$r/cosim/run-suite"
+install -m 0644 guest/tests/suite.txt "$r/cosim/suite.txt"
+install -m 0644 "$ko" "$r/cosim/cosim_gpu.ko"
+for p in "${progs[@]}"; do install -m 0755 "$tmp/$p" "$r/cosim/tests/$p"; done
+# The kernel opens /dev/console before /init runs; /init remounts /dev anyway.
+mknod -m 600 "$r/dev/console" c 5 1 2>/dev/null || true
+mknod -m 666 "$r/dev/null" c 1 3 2>/dev/null || true
+echo "root:x:0:0:root:/root:/bin/sh" > "$r/etc/passwd"
+find "$r" -exec touch -h -d @0 {} +
+(cd "$r" && find . -print0 | LC_ALL=C sort -z |
+  cpio --null -o -H newc --reproducible --owner=0:0 --quiet) | gzip -9n > "$tmp/out/initramfs.cpio.gz"
+
+{
+  echo "hash=$hash"
+  echo "kernel_abi=$abi"
+  echo "kernel_package=linux-image-$abi=$kver"
+  echo "headers=$kdir"
+  echo "vermagic=$vermagic"
+  echo "busybox=$(installed_version busybox-static)"
+  echo "tests=${progs[*]}"
+  echo "default_suite=$(grep -v '^#' guest/tests/suite.txt | tr '\n' ' ')"
+  echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+} > "$tmp/out/build-info.txt"
+
+# 8. Atomic publish (a concurrent build of the same hash may have won).
+if [ -n "${COSIM_GUEST_REBUILD:-}" ] && [ -d "$out" ]; then
+  mv -T "$out" "$tmp/old" && rm -rf "$tmp/old"
+fi
+if mv -T "$tmp/out" "$out" 2>/dev/null; then
+  log "built $out in $(( $(date +%s) - t0 ))s (kernel $abi $kver, initramfs $(du -k "$out/initramfs.cpio.gz" | cut -f1) KiB)"
+else
+  [ -f "$out/initramfs.cpio.gz" ] || die "cannot publish $out"
+  log "another build published $out first"
+fi
+echo "$out"

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Emit the cosim-pcie QEMU patch: ONE mail-format patch for QEMU v10.0.2 that
+# applies with `git am` and with `patch -p1`.
+#
+# usage: scripts/make-qemu-patch.sh [-o FILE]      (default: stdout)
+#
+# The patch is made of
+#   - every file under qemu-patch/ that mirrors the QEMU tree (today
+#     hw/misc/cosim_pcie.c), as a new file;
+#   - include/hw/misc/cosim_wire.h, a verbatim copy of dpi/include/cosim_wire.h
+#     (the one wire header; never edit a copy);
+#   - the hunks in qemu-patch/*.diff (Kconfig + meson integration), which are
+#     written against the pristine v10.0.2 tree.
+# The output is deterministic (fixed date), so its bytes can key a build cache.
+# scripts/check-qemu-patch.sh checks that it applies to the pristine tree.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+die() { echo "[make-qemu-patch] error: $*" >&2; exit 1; }
+
+OUTFILE=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -o|--output) OUTFILE="${2:?-o needs a file}"; shift 2 ;;
+        --output=*) OUTFILE="${1#*=}"; shift ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
+        *) die "unknown argument '$1'" ;;
+    esac
+done
+command -v git >/dev/null 2>&1 || die "git is needed (apt-get install git)"
+
+PATCHDIR="$ROOT/qemu-patch"
+WIRE="$ROOT/dpi/include/cosim_wire.h"
+[ -d "$PATCHDIR" ] || die "$PATCHDIR missing"
+[ -f "$WIRE" ] || die "$WIRE missing"
+
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+mkdir -p "$TMP/tree/include/hw/misc"
+
+# Lay the new files out as they sit in the QEMU tree.
+( cd "$PATCHDIR" && find . -type f ! -name '*.diff' ! -name 'README*' ! -name '.*' -print ) \
+    | LC_ALL=C sort > "$TMP/files"
+while IFS= read -r f; do
+    f="${f#./}"
+    mkdir -p "$TMP/tree/$(dirname "$f")"
+    cp "$PATCHDIR/$f" "$TMP/tree/$f"
+done < "$TMP/files"
+cp "$WIRE" "$TMP/tree/include/hw/misc/cosim_wire.h"
+
+# Body: new files (git's format, mode 100644), then the integration hunks.
+(
+    cd "$TMP/tree"
+    find . -type f -print | sed 's#^\./##' | LC_ALL=C sort | while IFS= read -r f; do
+        # git diff --no-index exits 1 when the files differ, which they do.
+        git -c core.quotepath=off diff --no-index --no-color --no-ext-diff \
+            --full-index --src-prefix=a/ --dst-prefix=b/ -- /dev/null "$f" || [ $? -eq 1 ]
+    done
+    for d in "$PATCHDIR"/*.diff; do
+        [ -f "$d" ] || continue
+        cat "$d"
+    done
+) > "$TMP/body"
+[ -s "$TMP/body" ] || die "empty patch"
+STAT="$(git apply --stat --summary < "$TMP/body")" || die "the generated diff is malformed"
+
+{
+    echo "From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001"
+    echo "From: qemu-hdl-bridge <cosim-pcie@qemu-hdl-bridge.invalid>"
+    echo "Date: Wed, 1 Jan 2025 00:00:00 +0000"
+    echo "Subject: [PATCH] hw/misc: add cosim-pcie, a PCIe device backed by RTL"
+    echo " over ZeroMQ"
+    echo
+    echo "cosim-pcie is the QEMU half of qemu-hdl-bridge: a PCIe endpoint whose"
+    echo "identity, BARs and MSI-X layout come from RTL running in a simulator,"
+    echo "reached through the bridge's broker over a ZeroMQ DEALER socket."
+    echo
+    echo "  -device cosim-pcie,endpoint=ipc:///tmp/q.sock[,name=dev0]"
+    echo "          [,timeout-ms=5000][,netdev=NET][,chardev=CHR]"
+    echo
+    echo "The handshake runs in realize (never in class_init), so a QEMU without"
+    echo "the device waits for nothing. MMIO writes are posted; MMIO reads wait"
+    echo "for their completion while servicing DMA, MSI-X, NIC and serial"
+    echo "messages inline, with a timeout that returns all-ones. The wire header"
+    echo "include/hw/misc/cosim_wire.h is the project's dpi/include/cosim_wire.h."
+    echo
+    echo "Needs libzmq (pkg-config libzmq) when CONFIG_COSIM_PCIE is enabled."
+    echo "---"
+    echo "$STAT"
+    echo
+    cat "$TMP/body"
+    echo "-- "
+    echo "2.39.5"
+    echo
+} > "$TMP/patch"
+
+if [ -n "$OUTFILE" ]; then
+    cp "$TMP/patch" "$OUTFILE.tmp.$$"
+    mv -f "$OUTFILE.tmp.$$" "$OUTFILE"
+else
+    cat "$TMP/patch"
+fi
