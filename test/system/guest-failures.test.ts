@@ -2,6 +2,7 @@
 // no broker, a refused configuration; and the patch itself.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { Broker } from '../../bridge/src/broker/broker';
@@ -47,6 +48,20 @@ test('the simulator killed while the guest reads: all-ones within the timeout, n
   assert.match(r.stdout, /problem: (simulator killed by SIGKILL during the run|hdl peer 'dev0' lost)/);
   assert.match(r.stdout, /suite did not complete|1 tests passed|0\/1 tests passed/);
   assert.match(r.stderr, /cosim-pcie: MMIO read BAR0\+0x0 len 8 tag \d+/, 'QEMU named the failed read');
+});
+
+test('Ctrl-C during a run ends every process it started', async () => {
+  let children: number[] = [];
+  const r = await cosimCli(['run', '--tests', 'mmio_soak'], (line, pid) => {
+    if (children.length === 0 && line.includes('# cosim-test-begin mmio_soak')) {
+      children = [...descendants(pid, 'cosim-sim'), ...descendants(pid, 'qemu-system-x86_64')];
+      process.kill(pid, 'SIGINT');
+    }
+  });
+  assert.equal(children.length, 2, `simulator and QEMU found under cosim run:\n${r.stderr.slice(-2000)}`);
+  assert.equal(r.code, 130);
+  await new Promise((res) => setTimeout(res, 200));
+  for (const pid of children) assert.ok(!fs.existsSync(`/proc/${pid}`), `process ${pid} outlived cosim run`);
 });
 
 test('QEMU with no broker exits with a clear error within its timeout', async () => {
