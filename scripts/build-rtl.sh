@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# Build the Verilator simulator (cosim-sim) for an RTL top + the DPI shim + harness.
+# Build the Verilator simulator (cosim-sim) for an RTL top + the DPI shim + harness,
+# or (--lib) the model library libcosim-model.so that the N-API addon loads.
 #
-# usage: scripts/build-rtl.sh [--top NAME] [--filelist FILE] [--out DIR] [--jobs N] [--force]
+# usage: scripts/build-rtl.sh [--top NAME] [--filelist FILE] [--lib] [--out DIR] [--jobs N] [--force]
 #
 #   --top NAME       top module (inputs clk, rst_n only); default cosim_top
 #   --filelist FILE  one path per line, relative to the repo root (absolute paths
 #                    work too), '#' starts a comment; +incdir+DIR and +define+X lines
 #                    are passed through; .svh/.vh/.h entries only add their directory
 #                    to the include path. Default hdl/rtl.f
+#   --lib            build libcosim-model.so instead of cosim-sim: the model, the
+#                    Verilator runtime objects and the shim's queue layer, all -fPIC,
+#                    exporting only the cosim_model_* C ABI (dpi/include/cosim_model.h).
+#                    No ZeroMQ. Loaded by the TypeScript testbench and the in-process
+#                    HDL peer (bridge/src/testbench/). <out>/current-lib-<top> links to it.
 #   --out DIR        build root; default build/rtl
 #   --jobs N         make jobs (default 2, the machine's limit)
 #   --force          rebuild even if cached
 #
-# The build lands in <out>/<hash>/cosim-sim, where <hash> covers the verilator
+# The build lands in <out>/<hash>/cosim-sim (or libcosim-model.so), where <hash> covers the verilator
 # version, this script, every file in the file list (and the headers in its
-# include directories), dpi/{shim,harness,include} and the top name. A hit skips
+# include directories), dpi/{shim,harness,include} (+ dpi/model with --lib), the mode and the top name. A hit skips
 # the build. The absolute path of the binary is the last line on stdout;
 # <out>/current-<top> is a symlink to it. Everything else goes to stderr.
 set -euo pipefail
@@ -30,6 +36,7 @@ FILELIST="$ROOT/hdl/rtl.f"
 OUT="$ROOT/build/rtl"
 JOBS=2
 FORCE=0
+LIB=0
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -41,6 +48,7 @@ while [ $# -gt 0 ]; do
         --out=*) OUT="${1#*=}"; shift ;;
         --jobs|-j) JOBS="${2:?--jobs needs a value}"; shift 2 ;;
         --force) FORCE=1; shift ;;
+        --lib) LIB=1; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$SELF" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
@@ -57,8 +65,10 @@ FILELIST="$(abspath "$FILELIST")"
 OUT="$(abspath "$OUT")"
 
 command -v verilator >/dev/null 2>&1 || die "verilator not found in PATH; run scripts/setup.sh"
-command -v pkg-config >/dev/null 2>&1 || die "pkg-config not found; run scripts/setup.sh"
-pkg-config --exists libzmq 2>/dev/null || die "libzmq development files not found (pkg-config libzmq); run scripts/setup.sh"
+if [ "$LIB" = 0 ]; then # the model library has no ZeroMQ transport
+    command -v pkg-config >/dev/null 2>&1 || die "pkg-config not found; run scripts/setup.sh"
+    pkg-config --exists libzmq 2>/dev/null || die "libzmq development files not found (pkg-config libzmq); run scripts/setup.sh"
+fi
 command -v sha256sum >/dev/null 2>&1 || die "sha256sum not found (coreutils)"
 [ -f "$FILELIST" ] || die "file list $FILELIST not found (pass --filelist FILE)"
 
@@ -101,18 +111,36 @@ done < "$FILELIST"
 [ -d "$ROOT/hdl/bridge" ] && add_incdir "$ROOT/hdl/bridge"
 
 SHIM="$ROOT/dpi/shim/cosim_shim.c"
+QUEUE="$ROOT/dpi/shim/cosim_queue.c"
 HARNESS="$ROOT/dpi/harness/main.cpp"
+MODEL_API="$ROOT/dpi/model/model_api.cpp"
 [ -f "$SHIM" ] || die "$SHIM missing"
+[ -f "$QUEUE" ] || die "$QUEUE missing"
 [ -f "$HARNESS" ] || die "$HARNESS missing"
+[ "$LIB" = 0 ] || [ -f "$MODEL_API" ] || die "$MODEL_API missing"
+DPI_DIRS=("$ROOT/dpi/shim" "$ROOT/dpi/harness" "$ROOT/dpi/include")
+if [ "$LIB" = 1 ]; then
+    DPI_DIRS+=("$ROOT/dpi/model")
+    PRODUCT=libcosim-model.so
+    LINKNAME="current-lib-$TOP"
+else
+    PRODUCT=cosim-sim
+    LINKNAME="current-$TOP"
+fi
 
-ZMQ_CFLAGS="$(pkg-config --cflags libzmq)"
-ZMQ_LIBS="$(pkg-config --libs libzmq)"
+ZMQ_CFLAGS=""
+ZMQ_LIBS=""
+if [ "$LIB" = 0 ]; then
+    ZMQ_CFLAGS="$(pkg-config --cflags libzmq)"
+    ZMQ_LIBS="$(pkg-config --libs libzmq)"
+fi
 
 # ---- cache key ----
 HASH="$(
     {
         echo "verilator: $VERSION"
         echo "top: $TOP"
+        [ "$LIB" = 1 ] && echo "mode: lib"
         echo "zmq: $ZMQ_CFLAGS $ZMQ_LIBS"
         echo "cc: $(${CC:-cc} --version 2>&1 | head -1) cxx: $(${CXX:-g++} --version 2>&1 | head -1)"
         echo "defines: ${DEFINES[*]+"${DEFINES[*]}"}"
@@ -123,21 +151,21 @@ HASH="$(
             find "$d" -maxdepth 1 -type f \( -name '*.svh' -o -name '*.vh' -o -name '*.h' \) -print 2>/dev/null \
                 | LC_ALL=C sort | while IFS= read -r h; do echo "hdr: $h"; sha256sum < "$h"; done
         done
-        find "$ROOT/dpi/shim" "$ROOT/dpi/harness" "$ROOT/dpi/include" -type f -print 2>/dev/null \
+        find "${DPI_DIRS[@]}" -type f -print 2>/dev/null \
             | LC_ALL=C sort | while IFS= read -r f; do echo "dpi: ${f#"$ROOT"/}"; sha256sum < "$f"; done
     } | sha256sum | cut -c1-16
 )"
 
 DEST="$OUT/$HASH"
-BIN="$DEST/cosim-sim"
+BIN="$DEST/$PRODUCT"
 mkdir -p "$OUT"
 
 link_current() {
-    ln -sfn "$HASH/cosim-sim" "$OUT/.current-$TOP.$$"
-    mv -Tf "$OUT/.current-$TOP.$$" "$OUT/current-$TOP"
+    ln -sfn "$HASH/$PRODUCT" "$OUT/.$LINKNAME.$$"
+    mv -Tf "$OUT/.$LINKNAME.$$" "$OUT/$LINKNAME"
 }
 
-if [ "$FORCE" = 0 ] && [ -x "$BIN" ]; then
+if [ "$FORCE" = 0 ] && [ -f "$BIN" ]; then
     say "cached $HASH"
     link_current
     echo "$BIN"
@@ -158,27 +186,57 @@ START=$(date +%s)
 CC="${CC:-cc}"
 command -v "$CC" >/dev/null 2>&1 || die "C compiler '$CC' not found; run scripts/setup.sh"
 # The shim is C11: compile it with the C compiler (Verilator's makefile would
-# compile a .c with the C++ compiler) and link the object ahead of libzmq
+# compile a .c with the C++ compiler) and link the objects ahead of libzmq
 # (-LDFLAGS lands in LDLIBS, after the model objects).
 # -CFLAGS reaches the harness; OPT_* set the optimization level (5.006 cannot
 # override it through -CFLAGS).
-set +e
-(
-    cd "$TMP"
-    "$CC" -std=c11 -O2 -g -Wall -Wextra -I"$ROOT/dpi/include" $ZMQ_CFLAGS -c "$SHIM" -o "$TMP/cosim_shim.o" || exit $?
+OPT_MAKE=(OPT_FAST=-O2 OPT_GLOBAL=-O2 OPT_SLOW=-O1)
+build_sim() {
+    "$CC" -std=c11 -O2 -g -Wall -Wextra -I"$ROOT/dpi/include" -c "$QUEUE" -o "$TMP/cosim_queue.o" || return $?
+    "$CC" -std=c11 -O2 -g -Wall -Wextra -I"$ROOT/dpi/include" $ZMQ_CFLAGS -c "$SHIM" -o "$TMP/cosim_shim.o" || return $?
     verilator --cc --exe --build -j "$JOBS" \
         --trace-fst --assert -Wno-fatal \
         --prefix Vsim --top-module "$TOP" \
         --Mdir "$TMP/obj" -o "$TMP/cosim-sim" \
         "${INCARGS[@]}" ${DEFINES[@]+"${DEFINES[@]}"} \
-        -CFLAGS "-I$ROOT/dpi/include $ZMQ_CFLAGS" \
-        -LDFLAGS "$TMP/cosim_shim.o $ZMQ_LIBS" \
-        -MAKEFLAGS "OPT_FAST=-O2 OPT_GLOBAL=-O2 OPT_SLOW=-O1" \
+        -CFLAGS "-I$ROOT/dpi/include -I$ROOT/dpi/harness $ZMQ_CFLAGS" \
+        -LDFLAGS "$TMP/cosim_shim.o $TMP/cosim_queue.o $ZMQ_LIBS" \
+        -MAKEFLAGS "${OPT_MAKE[*]}" \
         "${SOURCES[@]}" "$HARNESS"
+}
+# The library: Verilator generates the makefile (model_api.cpp as the "user"
+# file, so it gets the model's defines); make builds the model archive and the
+# runtime objects by name (5.006 has no libverilated.a target), all -fPIC; one
+# g++ -shared links them with the queue layer. The version script hides every
+# symbol but cosim_model_*, so several model libraries coexist in one process.
+build_lib() {
+    "$CC" -std=c11 -O2 -g -fPIC -Wall -Wextra -I"$ROOT/dpi/include" -c "$QUEUE" -o "$TMP/cosim_queue.o" || return $?
+    printf 'const char *cosim_lib_top_name(void) { return "%s"; }\n' "$TOP" > "$TMP/top_name.c"
+    "$CC" -std=c11 -O2 -fPIC -c "$TMP/top_name.c" -o "$TMP/top_name.o" || return $?
+    verilator --cc --exe \
+        --trace-fst --assert -Wno-fatal \
+        --prefix Vsim --top-module "$TOP" \
+        --Mdir "$TMP/obj" \
+        "${INCARGS[@]}" ${DEFINES[@]+"${DEFINES[@]}"} \
+        -CFLAGS "-fPIC -I$ROOT/dpi/include -I$ROOT/dpi/harness" \
+        "${SOURCES[@]}" "$MODEL_API" || return $?
+    make -C "$TMP/obj" -f Vsim.mk -j "$JOBS" "${OPT_MAKE[@]}" \
+        Vsim__ALL.a model_api.o verilated.o verilated_dpi.o verilated_fst_c.o verilated_threads.o || return $?
+    printf '{\n  global: cosim_model_*;\n  local: *;\n};\n' > "$TMP/exports.map"
+    ${CXX:-g++} -shared -o "$TMP/libcosim-model.so" \
+        "$TMP/obj/model_api.o" "$TMP/cosim_queue.o" "$TMP/top_name.o" \
+        -Wl,--whole-archive "$TMP/obj/Vsim__ALL.a" -Wl,--no-whole-archive \
+        "$TMP/obj/verilated.o" "$TMP/obj/verilated_dpi.o" "$TMP/obj/verilated_fst_c.o" "$TMP/obj/verilated_threads.o" \
+        -Wl,--version-script="$TMP/exports.map" -Wl,-Bsymbolic -Wl,--no-undefined -lz -pthread
+}
+set +e
+(
+    cd "$TMP"
+    if [ "$LIB" = 1 ]; then build_lib; else build_sim; fi
 ) > "$TMP/build.log" 2>&1
 rc=$?
 set -e
-if [ $rc -ne 0 ] || [ ! -x "$TMP/cosim-sim" ]; then
+if [ $rc -ne 0 ] || [ ! -f "$TMP/$PRODUCT" ]; then
     echo "[build-rtl] error: verilator build failed (exit $rc); last lines of the log:" >&2
     grep -E '%Error|error:|Error ' "$TMP/build.log" | head -40 >&2 || true
     echo "--- tail ---" >&2
@@ -188,9 +246,9 @@ fi
 grep -E '^%Warning' "$TMP/build.log" | head -20 >&2 || true
 say "built in $(( $(date +%s) - START )) s"
 
-# Publish atomically: a directory holding cosim-sim is only ever a finished build.
+# Publish atomically: a directory holding the product is only ever a finished build.
 if [ -d "$DEST" ]; then
-    if [ -x "$BIN" ]; then
+    if [ -f "$BIN" ]; then
         say "another build finished first; keeping it"
         rm -rf "$TMP"
     else
@@ -198,7 +256,7 @@ if [ -d "$DEST" ]; then
         mv -T "$TMP" "$DEST"
     fi
 else
-    mv -T "$TMP" "$DEST" 2>/dev/null || { [ -x "$BIN" ] || die "could not publish $DEST"; rm -rf "$TMP"; }
+    mv -T "$TMP" "$DEST" 2>/dev/null || { [ -f "$BIN" ] || die "could not publish $DEST"; rm -rf "$TMP"; }
 fi
 TMP=""
 link_current

@@ -40,6 +40,11 @@ npx --no-install tsc -p tsconfig.json >&2
 #    by a hash of its inputs; a cold QEMU build takes a few minutes.
 step "building the RTL simulator"
 bash scripts/build-rtl.sh >/dev/null
+bash scripts/build-rtl.sh --top gpu_top --filelist hdl/gpu/rtl.f >/dev/null
+step "building the N-API addon and the model libraries (TypeScript testbench, in-process HDL peer)"
+node scripts/build-addon.js
+bash scripts/build-rtl.sh --lib >/dev/null
+bash scripts/build-rtl.sh --lib --top axi_test_top --filelist hdl/test/rtl.f >/dev/null
 step "building QEMU 10.0.2 with cosim-pcie"
 bash scripts/build-qemu.sh >/dev/null
 step "building the guest"

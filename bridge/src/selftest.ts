@@ -5,7 +5,8 @@ import { performance } from 'node:perf_hooks';
 import { formatTable } from './broker/stats';
 import { EX } from './example-device';
 import { dmaCopy, ethFrame, firstDiff, pattern, percentile, withTimeout } from './example-ops';
-import { startStack, StackOptions } from './orchestrate/stack';
+import { startInprocStack, startStack, StackOptions } from './orchestrate/stack';
+import { inprocSpec } from './peer/inproc-hdl';
 import { AccessSize, QemuPeer } from './peer/qemu-peer';
 
 export interface CheckResult {
@@ -175,7 +176,18 @@ export function resultTable(results: CheckResult[]): string {
   return [formatTable(rows), ...failures].join('\n');
 }
 
-export async function selftest(o: StackOptions): Promise<{ results: CheckResult[]; simCyclesLine?: string }> {
+export async function selftest(o: StackOptions & { hdl?: string }): Promise<{ results: CheckResult[]; simCyclesLine?: string }> {
+  const model = inprocSpec(o.hdl);
+  if (model !== undefined) {
+    const stack = await startInprocStack({ ...o, model });
+    let results: CheckResult[];
+    try {
+      results = await runChecks(stack.peer);
+    } finally {
+      await stack.stop();
+    }
+    return { results, simCyclesLine: `in-process ${stack.hdl.summary()}` };
+  }
   const stack = await startStack(o);
   let results: CheckResult[];
   try {

@@ -5,11 +5,7 @@
 // inputs: clk and rst_n. One thread constructs the model and evaluates it;
 // the DPI shim (dpi/shim/cosim_shim.c) is moved over ZeroMQ between batches.
 
-#include "Vsim.h"
-#include "verilated.h"
-#if VM_TRACE
-#include "verilated_fst_c.h"
-#endif
+#include "cosim_sim.h"
 
 #include "cosim_shim.h"
 
@@ -211,118 +207,71 @@ int parse_args(int argc, char **argv, Options &o)
     return -1;
 }
 
+// The harness's view of the model: CosimSim (cosim_sim.h) plus the
+// --wave-start/--wave-stop window.
 class Sim {
 public:
-    Sim(const Options &o, int argc, char **argv) : o_(o)
-    {
-        ctx_ = std::make_unique<VerilatedContext>();
-        ctx_->threads(1); // before the model: no idle worker threads
-        ctx_->commandArgs(argc, argv);
-#if VM_TRACE
-        if (!o_.wave.empty())
-            ctx_->traceEverOn(true);
-#endif
-        top_ = std::make_unique<Vsim>(ctx_.get(), "TOP");
-        top_->clk = 0;
-        top_->rst_n = 0;
-    }
+    Sim(const Options &o, int argc, char **argv) : o_(o), core_(argc, const_cast<const char **>(argv), !o.wave.empty()) {}
 
     ~Sim() { finish(); }
 
     void finish()
     {
-        if (finished_)
-            return;
-        finished_ = true;
         wave_close();
-        top_->final();
+        core_.finish();
     }
 
     // Time 0: initial blocks run, the SV bridge calls cosim_dpi_announce.
     void start()
     {
         wave_maybe_open();
-        top_->eval();
-        wave_dump();
+        core_.start();
     }
 
     void tick()
     {
-        top_->clk = 1;
-        top_->eval();
-        ctx_->timeInc(1);
-        wave_dump();
-        top_->clk = 0;
-        top_->eval();
-        ctx_->timeInc(1);
-        wave_dump();
-        cycles_++;
+        core_.tick();
         wave_maybe_open();
         wave_maybe_close();
     }
 
-    void set_reset(bool active) { top_->rst_n = active ? 0 : 1; }
-    uint64_t cycles() const { return cycles_; }
-    bool got_finish() const { return ctx_->gotFinish(); }
+    void set_reset(bool active) { core_.set_reset(active); }
+    uint64_t cycles() const { return core_.cycles(); }
+    bool got_finish() const { return core_.got_finish(); }
 
 private:
     void wave_maybe_open()
     {
-#if VM_TRACE
-        if (o_.wave.empty() || fst_ || wave_done_ || cycles_ < o_.wave_start)
+        if (o_.wave.empty() || core_.trace_is_open() || wave_done_ || core_.cycles() < o_.wave_start)
             return;
-        fst_ = std::make_unique<VerilatedFstC>();
-        top_->trace(fst_.get(), 99);
-        fst_->open(o_.wave.c_str());
-        if (!fst_->isOpen()) {
+        if (!core_.trace_open(o_.wave)) {
             cosim_shim_log(COSIM_LOG_ERROR, "cannot open waveform %s", o_.wave.c_str());
-            fst_.reset();
             wave_done_ = true;
             return;
         }
         cosim_shim_log(COSIM_LOG_INFO, "waveform %s opened at cycle %llu", o_.wave.c_str(),
-                       static_cast<unsigned long long>(cycles_));
-#endif
+                       static_cast<unsigned long long>(core_.cycles()));
     }
 
     void wave_maybe_close()
     {
-#if VM_TRACE
-        if (fst_ && o_.wave_stop && cycles_ >= o_.wave_stop)
+        if (core_.trace_is_open() && o_.wave_stop && core_.cycles() >= o_.wave_stop)
             wave_close();
-#endif
     }
 
     void wave_close()
     {
-#if VM_TRACE
-        if (!fst_)
+        if (!core_.trace_is_open())
             return;
-        fst_->close();
-        fst_.reset();
+        core_.trace_close();
         wave_done_ = true;
         cosim_shim_log(COSIM_LOG_INFO, "waveform %s closed at cycle %llu", o_.wave.c_str(),
-                       static_cast<unsigned long long>(cycles_));
-#endif
-    }
-
-    void wave_dump()
-    {
-#if VM_TRACE
-        if (fst_)
-            fst_->dump(ctx_->time());
-#endif
+                       static_cast<unsigned long long>(core_.cycles()));
     }
 
     const Options &o_;
-    std::unique_ptr<VerilatedContext> ctx_;
-    std::unique_ptr<Vsim> top_;
-#if VM_TRACE
-    std::unique_ptr<VerilatedFstC> fst_;
-#endif
+    CosimSim core_;
     bool wave_done_ = false;
-    bool finished_ = false;
-    uint64_t cycles_ = 0;
 };
 
 } // namespace

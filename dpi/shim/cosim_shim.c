@@ -1,53 +1,26 @@
 /*
- * qemu-hdl-bridge DPI-C shim.
+ * qemu-hdl-bridge DPI-C shim, ZeroMQ transport (cosim_shim.h).
  *
- * The SV bridge endpoint calls the cosim_dpi_* functions (cosim_dpi.h); they
- * only move data between in-memory queues. The harness calls the transport API
- * (cosim_shim.h), which moves the queues over one ZeroMQ DEALER socket to the
- * broker, wire protocol v1 (cosim_wire.h).
+ * Moves the queue layer's messages (cosim_queue.c) over one ZeroMQ DEALER
+ * socket to the broker, wire protocol v1 (cosim_wire.h): sends the outbound
+ * FIFO, hands every inbound multipart message to cosim_q_push, and watches
+ * the broker's liveness. The cosim-sim harness (dpi/harness/main.cpp) links
+ * both halves; the N-API model library links only the queue layer.
  *
  * Single-threaded by design: the model's eval thread calls everything.
- *
- * Ordering: every outbound message goes through ONE FIFO, and the DMA write
- * coalescing buffer is flushed into it before any other message is queued, so
- * an MSI-X or an MMIO read completion never passes an earlier DMA write.
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include "cosim_dpi.h"
+#include "cosim_queue.h"
 #include "cosim_shim.h"
 #include "cosim_wire.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <zmq.h>
-
-/* ------------------------------------------------------------------------ */
-/* small helpers                                                             */
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        fprintf(stderr, "[sim] cycle=? error: out of memory (%zu bytes)\n", n);
-        abort(); /* nothing sane to do without memory */
-    }
-    return p;
-}
-
-static void *xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz ? sz : 1);
-    if (!p) {
-        fprintf(stderr, "[sim] cycle=? error: out of memory\n");
-        abort();
-    }
-    return p;
-}
 
 static uint64_t now_ms(void)
 {
@@ -56,86 +29,12 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Growable byte buffer. */
-typedef struct bytebuf {
-    uint8_t *data;
-    size_t len, cap;
-} bytebuf;
-
-static void bb_reserve(bytebuf *b, size_t need)
-{
-    if (need <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < need)
-        cap *= 2;
-    uint8_t *p = (uint8_t *)realloc(b->data, cap);
-    if (!p) {
-        fprintf(stderr, "[sim] cycle=? error: out of memory\n");
-        abort();
-    }
-    b->data = p;
-    b->cap = cap;
-}
-
-static void bb_free(bytebuf *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
-/* ------------------------------------------------------------------------ */
-/* state                                                                     */
-
-typedef struct outmsg {
-    struct outmsg *next;
-    cosim_hdr hdr;
-    uint8_t *payload; /* hdr.payload_len bytes, owned */
-} outmsg;
-
-typedef struct mmio_req {
-    struct mmio_req *next;
-    int is_write;
-    uint32_t tag;
-    int bar;
-    uint64_t addr;
-    int len;
-    uint64_t wdata;
-} mmio_req;
-
-typedef struct dma_rd {
-    struct dma_rd *next; /* request order */
-    uint32_t tag;
-    int axi_id;
-    uint64_t addr;       /* first byte (the AR address) */
-    uint32_t len;        /* bytes the burst covers */
-    int beats, beat_bytes;
-    uint8_t *buf;        /* len bytes */
-    uint64_t received;   /* bytes received so far */
-    int complete, error;
-    int next_beat;       /* delivery progress */
-    uint64_t cycle;      /* cycle of the request */
-} dma_rd;
-
-typedef struct nic_frame {
-    struct nic_frame *next;
-    uint8_t *data;
-    uint32_t len;
-    uint32_t off;
-} nic_frame;
-
-#define ABANDONED_MAX 256u
-#define INFLIGHT_MAX 4096
-#define UART_TX_MAX (1u << 20)
-#define UART_RX_MAX (16u << 20)
+#define LOGE(...) cosim_shim_log(COSIM_LOG_ERROR, __VA_ARGS__)
+#define LOGI(...) cosim_shim_log(COSIM_LOG_INFO, __VA_ARGS__)
 
 static struct {
-    /* options */
     char endpoint[512];
-    char name[COSIM_MAX_NAME + 1];
     int connect_timeout_ms, peer_timeout_ms;
-    int log_level;
 
     /* socket */
     void *ctx, *sock;
@@ -144,137 +43,10 @@ static struct {
     /* liveness */
     uint64_t open_ms, hello_sent_ms, last_rx_ms;
     int hello_sent, connected;
-
-    /* stop */
-    int stopping, exit_status;
-    char stop_reason[512];
-
-    /* time */
-    uint64_t cycle;
-    int sv_idle;
-
-    /* announce */
-    cosim_conf conf;
-    int announced;
-
-    /* outbound FIFO */
-    outmsg *out_head, *out_tail;
-    size_t out_count;
-    int out_urgent; /* MMIO_READ_CPL / DMA_READ messages queued */
-
-    /* DMA write coalescing */
-    uint8_t *wr_buf; /* COSIM_MAX_PAYLOAD */
-    uint64_t wr_start;
-    uint32_t wr_len;
-
-    /* UART TX coalescing */
-    bytebuf uart_tx;
-    int uart_tx_drop_warned;
-
-    /* NIC TX accumulation */
-    bytebuf nic_tx;
-    int nic_tx_oversize;
-
-    /* inbound MMIO */
-    mmio_req *mmio_head, *mmio_tail;
-    size_t mmio_count;
-    mmio_req *inflight_head, *inflight_tail; /* popped, waiting for *_done */
-    size_t inflight_count;
-
-    /* DMA reads */
-    dma_rd *rd_head, *rd_tail;
-    size_t rd_outstanding; /* not complete yet */
-    size_t rd_count;
-    dma_rd *rd_cur;        /* burst being delivered */
-    int rd_ready_dirty;
-    int rd_ready;
-    uint32_t next_tag;
-    uint32_t abandoned[ABANDONED_MAX];
-    unsigned abandoned_n, abandoned_pos;
-
-    /* NIC RX */
-    nic_frame *nic_head, *nic_tail;
-    size_t nic_count;
-
-    /* UART RX */
-    bytebuf uart_rx;
-    size_t uart_rx_off;
-
-    /* reset */
-    unsigned reset_count;
-
-    cosim_shim_stats st;
 } S = {
     .connect_timeout_ms = 5000,
     .peer_timeout_ms = 5000,
-    .log_level = COSIM_LOG_INFO,
-    .next_tag = 1,
 };
-
-/* ------------------------------------------------------------------------ */
-/* logging                                                                   */
-
-static const char *level_name(int l)
-{
-    switch (l) {
-    case COSIM_LOG_ERROR: return "error";
-    case COSIM_LOG_WARN: return "warn";
-    case COSIM_LOG_INFO: return "info";
-    default: return "debug";
-    }
-}
-
-void cosim_shim_log(int level, const char *fmt, ...)
-{
-    if (level > S.log_level)
-        return;
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "[sim] cycle=%llu %s: %s\n", (unsigned long long)S.cycle, level_name(level), msg);
-}
-
-#define LOGE(...) cosim_shim_log(COSIM_LOG_ERROR, __VA_ARGS__)
-#define LOGW(...) cosim_shim_log(COSIM_LOG_WARN, __VA_ARGS__)
-#define LOGI(...) cosim_shim_log(COSIM_LOG_INFO, __VA_ARGS__)
-#define LOGD(...) \
-    do { if (S.log_level >= COSIM_LOG_DEBUG) cosim_shim_log(COSIM_LOG_DEBUG, __VA_ARGS__); } while (0)
-
-void cosim_shim_set_log_level(int level)
-{
-    if (level < COSIM_LOG_ERROR)
-        level = COSIM_LOG_ERROR;
-    if (level > COSIM_LOG_DEBUG)
-        level = COSIM_LOG_DEBUG;
-    S.log_level = level;
-}
-
-int cosim_shim_parse_log_level(const char *s)
-{
-    if (!s)
-        return -1;
-    if (!strcmp(s, "error") || !strcmp(s, "0")) return COSIM_LOG_ERROR;
-    if (!strcmp(s, "warn") || !strcmp(s, "warning") || !strcmp(s, "1")) return COSIM_LOG_WARN;
-    if (!strcmp(s, "info") || !strcmp(s, "2")) return COSIM_LOG_INFO;
-    if (!strcmp(s, "debug") || !strcmp(s, "3")) return COSIM_LOG_DEBUG;
-    return -1;
-}
-
-/* Printable copy of a text payload (for logs). */
-static void printable(char *dst, size_t dstsz, const uint8_t *src, size_t n)
-{
-    size_t j = 0;
-    for (size_t i = 0; i < n && j + 1 < dstsz; i++) {
-        uint8_t c = src[i];
-        dst[j++] = (c >= 0x20 && c < 0x7f) ? (char)c : '.';
-    }
-    dst[j] = 0;
-}
-
-/* ------------------------------------------------------------------------ */
-/* stop                                                                      */
 
 static void stop_with(int status, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -284,130 +56,12 @@ static void stop_with(int status, const char *fmt, ...)
 
 static void stop_with(int status, const char *fmt, ...)
 {
-    if (S.stopping)
-        return;
-    S.stopping = 1;
-    S.exit_status = status;
+    char reason[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(S.stop_reason, sizeof S.stop_reason, fmt, ap);
+    vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    cosim_shim_log(status ? COSIM_LOG_ERROR : COSIM_LOG_INFO, "stopping: %s", S.stop_reason);
-}
-
-void cosim_shim_request_stop(int status, const char *reason)
-{
-    stop_with(status, "%s", reason ? reason : "stop requested");
-}
-
-int cosim_shim_stopping(void) { return S.stopping; }
-const char *cosim_shim_stop_reason(void) { return S.stop_reason; }
-int cosim_shim_exit_status(void) { return S.exit_status; }
-uint64_t cosim_shim_cycle(void) { return S.cycle; }
-
-void cosim_shim_get_stats(cosim_shim_stats *out)
-{
-    if (out)
-        *out = S.st;
-}
-
-/* ------------------------------------------------------------------------ */
-/* outbound FIFO                                                             */
-
-static int is_urgent_type(uint8_t t) { return t == COSIM_MMIO_READ_CPL || t == COSIM_DMA_READ; }
-
-/* Queue as-is (no DMA write flush): used by the flush itself. */
-static void enqueue_raw(cosim_hdr *h, const void *payload, uint32_t plen)
-{
-    outmsg *m = (outmsg *)xmalloc(sizeof *m);
-    m->next = NULL;
-    m->hdr = *h;
-    m->hdr.payload_len = plen;
-    m->hdr.cycle = S.cycle;
-    m->payload = NULL;
-    if (plen) {
-        m->payload = (uint8_t *)xmalloc(plen);
-        memcpy(m->payload, payload, plen);
-    }
-    if (S.out_tail)
-        S.out_tail->next = m;
-    else
-        S.out_head = m;
-    S.out_tail = m;
-    S.out_count++;
-    if (is_urgent_type(h->type))
-        S.out_urgent++;
-}
-
-static void flush_dma_write(void)
-{
-    if (!S.wr_len)
-        return;
-    cosim_hdr h;
-    cosim_hdr_init(&h, COSIM_DMA_WRITE);
-    h.address = S.wr_start;
-    h.length = S.wr_len;
-    enqueue_raw(&h, S.wr_buf, S.wr_len);
-    S.st.dma_writes++;
-    S.st.dma_write_bytes += S.wr_len;
-    S.wr_len = 0;
-}
-
-/* Queue in order behind every earlier DMA write. */
-static void enqueue(cosim_hdr *h, const void *payload, uint32_t plen)
-{
-    flush_dma_write();
-    enqueue_raw(h, payload, plen);
-}
-
-static void send_error(uint16_t code, uint32_t tag, uint64_t addr, uint32_t length, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 5, 6)))
-#endif
-    ;
-
-static void send_error(uint16_t code, uint32_t tag, uint64_t addr, uint32_t length, const char *fmt, ...)
-{
-    char text[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        n = 0;
-    if ((size_t)n >= sizeof text)
-        n = (int)sizeof text - 1;
-    cosim_hdr h;
-    cosim_hdr_init(&h, COSIM_ERROR);
-    h.index = code;
-    h.tag = tag;
-    h.address = addr;
-    h.length = length;
-    enqueue(&h, text, (uint32_t)n);
-    S.st.errors_sent++;
-}
-
-static void flush_uart_tx(void)
-{
-    size_t off = 0;
-    while (off < S.uart_tx.len) {
-        size_t n = S.uart_tx.len - off;
-        if (n > COSIM_MAX_PAYLOAD)
-            n = COSIM_MAX_PAYLOAD;
-        cosim_hdr h;
-        cosim_hdr_init(&h, COSIM_SERIAL);
-        h.length = (uint32_t)n;
-        enqueue(&h, S.uart_tx.data + off, (uint32_t)n);
-        off += n;
-    }
-    S.uart_tx.len = 0;
-    S.uart_tx_drop_warned = 0;
-}
-
-static void free_outmsg(outmsg *m)
-{
-    free(m->payload);
-    free(m);
+    cosim_shim_request_stop(status, reason);
 }
 
 /* Send as much of the FIFO as the socket takes. Returns messages sent. */
@@ -416,390 +70,31 @@ static int send_queued(void)
     int sent = 0;
     if (!S.open)
         return 0;
-    while (S.out_head) {
-        outmsg *m = S.out_head;
-        uint8_t hb[COSIM_HDR_SIZE];
-        cosim_hdr_encode(hb, &m->hdr);
-        int more = m->hdr.payload_len ? ZMQ_SNDMORE : 0;
+    uint8_t hb[COSIM_HDR_SIZE];
+    const uint8_t *payload;
+    uint32_t plen;
+    while (cosim_q_out_peek(hb, &payload, &plen)) {
+        int more = plen ? ZMQ_SNDMORE : 0;
         if (zmq_send(S.sock, hb, COSIM_HDR_SIZE, ZMQ_DONTWAIT | more) < 0) {
             if (errno == EAGAIN || errno == EINTR)
                 break; /* high-water mark: keep it, retry next step */
-            LOGE("zmq_send(%s) failed: %s", cosim_type_name(m->hdr.type), zmq_strerror(errno));
+            LOGE("zmq_send(%s) failed: %s", cosim_type_name(hb[6]), zmq_strerror(errno));
             break;
         }
-        if (more && zmq_send(S.sock, m->payload, m->hdr.payload_len, ZMQ_DONTWAIT) < 0) {
+        if (more && zmq_send(S.sock, payload, plen, ZMQ_DONTWAIT) < 0) {
             /* libzmq rolls the partial multipart message back */
             if (errno != EAGAIN && errno != EINTR)
-                LOGE("zmq_send(%s payload) failed: %s", cosim_type_name(m->hdr.type), zmq_strerror(errno));
+                LOGE("zmq_send(%s payload) failed: %s", cosim_type_name(hb[6]), zmq_strerror(errno));
             break;
         }
-        LOGD("sent %s tag=%u index=%u addr=0x%llx len=%u payload=%u", cosim_type_name(m->hdr.type),
-             m->hdr.tag, m->hdr.index, (unsigned long long)m->hdr.address, m->hdr.length, m->hdr.payload_len);
-        if (m->hdr.type == COSIM_HELLO && !S.hello_sent) {
+        if (hb[6] == COSIM_HELLO && !S.hello_sent) {
             S.hello_sent = 1;
             S.hello_sent_ms = now_ms();
         }
-        S.st.msgs_out++;
-        S.st.bytes_out += COSIM_HDR_SIZE + m->hdr.payload_len;
-        if (is_urgent_type(m->hdr.type) && S.out_urgent)
-            S.out_urgent--;
-        S.out_head = m->next;
-        if (!S.out_head)
-            S.out_tail = NULL;
-        S.out_count--;
-        free_outmsg(m);
+        cosim_q_out_pop();
         sent++;
     }
     return sent;
-}
-
-/* ------------------------------------------------------------------------ */
-/* DMA read bookkeeping                                                      */
-
-static void rd_mark_dirty(void) { S.rd_ready_dirty = 1; }
-
-static dma_rd *rd_find_outstanding(uint32_t tag)
-{
-    for (dma_rd *r = S.rd_head; r; r = r->next)
-        if (r->tag == tag && !r->complete)
-            return r;
-    return NULL;
-}
-
-static int tag_abandoned(uint32_t tag)
-{
-    for (unsigned i = 0; i < S.abandoned_n; i++)
-        if (S.abandoned[i] == tag)
-            return 1;
-    return 0;
-}
-
-static void rd_complete(dma_rd *r, int error)
-{
-    if (r->complete)
-        return;
-    r->complete = 1;
-    r->error = error;
-    if (error)
-        memset(r->buf, 0xFF, r->len);
-    if (S.rd_outstanding)
-        S.rd_outstanding--;
-    rd_mark_dirty();
-}
-
-static void rd_unlink_free(dma_rd *r)
-{
-    dma_rd **pp = &S.rd_head;
-    dma_rd *prev = NULL;
-    while (*pp && *pp != r) {
-        prev = *pp;
-        pp = &(*pp)->next;
-    }
-    if (*pp) {
-        *pp = r->next;
-        if (S.rd_tail == r)
-            S.rd_tail = prev;
-        S.rd_count--;
-    }
-    if (S.rd_cur == r)
-        S.rd_cur = NULL;
-    free(r->buf);
-    free(r);
-    rd_mark_dirty();
-}
-
-/* Next burst whose beats may go out: the oldest complete request that has no
- * older incomplete request with the same AXI ID. */
-static dma_rd *rd_next_deliverable(void)
-{
-    if (S.rd_cur)
-        return S.rd_cur;
-    for (dma_rd *r = S.rd_head; r; r = r->next) {
-        if (!r->complete)
-            continue;
-        int blocked = 0;
-        for (dma_rd *q = S.rd_head; q != r; q = q->next)
-            if (q->axi_id == r->axi_id) { /* older, same ID, not delivered yet */
-                blocked = 1;
-                break;
-            }
-        if (!blocked)
-            return r;
-    }
-    return NULL;
-}
-
-static int rd_ready(void)
-{
-    if (S.rd_ready_dirty) {
-        S.rd_ready = rd_next_deliverable() != NULL;
-        S.rd_ready_dirty = 0;
-    }
-    return S.rd_ready;
-}
-
-/* Host reset: every outstanding DMA read completes with an error now (its
- * beats still go out, with error set, so the SV bridge can count them off and
- * drop them); the host's late completions for those tags are ignored quietly. */
-static void fail_all_reads(const char *why)
-{
-    size_t n = 0;
-    for (dma_rd *r = S.rd_head; r; r = r->next) {
-        if (r->complete)
-            continue;
-        S.abandoned[S.abandoned_pos] = r->tag;
-        S.abandoned_pos = (S.abandoned_pos + 1) % ABANDONED_MAX;
-        if (S.abandoned_n < ABANDONED_MAX)
-            S.abandoned_n++;
-        rd_complete(r, 1);
-        n++;
-    }
-    if (n)
-        LOGI("%s: failed %zu outstanding DMA read(s)", why, n);
-}
-
-/* ------------------------------------------------------------------------ */
-/* inbound                                                                   */
-
-static int bad_frame(const cosim_hdr *h, int decoded, size_t nframes, size_t hdr_bytes, uint16_t code,
-                     const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 6, 7)))
-#endif
-    ;
-
-/* Count, log with the decoded fields, and answer with ERROR (never an ERROR to
- * an ERROR). Always returns 0. */
-static int bad_frame(const cosim_hdr *h, int decoded, size_t nframes, size_t hdr_bytes, uint16_t code,
-                     const char *fmt, ...)
-{
-    char what[384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    S.st.bad_frames++;
-    LOGE("bad frame from broker: %s (frames=%zu header_bytes=%zu magic=0x%08x version=%u type=0x%02x(%s) "
-         "flags=0x%02x tag=%u index=%u reserved=%u address=0x%llx length=%u payload_len=%u)",
-         what, nframes, hdr_bytes, h->magic, h->version, h->type, cosim_type_name(h->type), h->flags, h->tag,
-         h->index, h->reserved, (unsigned long long)h->address, h->length, h->payload_len);
-    if (!(decoded && h->type == COSIM_ERROR))
-        send_error(code, h->tag, h->address, h->length, "%s", what);
-    return 0;
-}
-
-static void on_mmio(const cosim_hdr *h, const uint8_t *p, size_t plen)
-{
-    int is_write = h->type == COSIM_MMIO_WRITE;
-    uint32_t len = h->length;
-    const char *what = is_write ? "MMIO write" : "MMIO read";
-    if (len != 1 && len != 2 && len != 4 && len != 8) {
-        bad_frame(h, 1, plen ? 2 : 1, COSIM_HDR_SIZE, COSIM_E_MALFORMED,
-                  "%s tag %u: length %u is not 1, 2, 4 or 8", what, h->tag, len);
-        return;
-    }
-    if (h->index >= COSIM_NUM_BARS) {
-        bad_frame(h, 1, plen ? 2 : 1, COSIM_HDR_SIZE, COSIM_E_MALFORMED, "%s tag %u: BAR %u does not exist",
-                  what, h->tag, h->index);
-        return;
-    }
-    if (h->address % len) {
-        bad_frame(h, 1, plen ? 2 : 1, COSIM_HDR_SIZE, COSIM_E_MALFORMED,
-                  "%s tag %u: address 0x%llx is not aligned to its length %u", what, h->tag,
-                  (unsigned long long)h->address, len);
-        return;
-    }
-    if (is_write && plen != len) {
-        bad_frame(h, 1, plen ? 2 : 1, COSIM_HDR_SIZE, COSIM_E_MALFORMED,
-                  "MMIO write tag %u: payload is %zu bytes, length says %u", h->tag, plen, len);
-        return;
-    }
-    if (!is_write && plen) {
-        bad_frame(h, 1, 2, COSIM_HDR_SIZE, COSIM_E_MALFORMED, "MMIO read tag %u carries a %zu-byte payload",
-                  h->tag, plen);
-        return;
-    }
-    mmio_req *m = (mmio_req *)xcalloc(1, sizeof *m);
-    m->is_write = is_write;
-    m->tag = h->tag;
-    m->bar = h->index;
-    m->addr = h->address;
-    m->len = (int)len;
-    if (is_write)
-        for (uint32_t i = 0; i < len; i++)
-            m->wdata |= (uint64_t)p[i] << (8 * i);
-    if (S.mmio_tail)
-        S.mmio_tail->next = m;
-    else
-        S.mmio_head = m;
-    S.mmio_tail = m;
-    S.mmio_count++;
-    if (is_write)
-        S.st.mmio_writes++;
-    else
-        S.st.mmio_reads++;
-    LOGD("%s tag=%u bar=%d addr=0x%llx len=%u data=0x%llx", what, m->tag, m->bar, (unsigned long long)m->addr,
-         len, (unsigned long long)m->wdata);
-}
-
-static void on_dma_cpl(const cosim_hdr *h, const uint8_t *p, size_t plen)
-{
-    dma_rd *r = rd_find_outstanding(h->tag);
-    if (!r) {
-        if (tag_abandoned(h->tag)) {
-            LOGD("DMA_READ_CPL for tag %u, failed at a device reset: ignored", h->tag);
-            return;
-        }
-        S.st.bad_frames++;
-        LOGE("DMA_READ_CPL for unknown tag %u (address=0x%llx length=%u payload=%zu flags=0x%x): dropped",
-             h->tag, (unsigned long long)h->address, h->length, plen, h->flags);
-        send_error(COSIM_E_UNEXPECTED, h->tag, h->address, h->length, "DMA_READ_CPL for unknown DMA read tag %u",
-                   h->tag);
-        return;
-    }
-    if (h->flags & COSIM_F_ERROR) {
-        LOGW("DMA read tag %u (axi id %d, 0x%llx +%u) completed with an error: the RTL gets error beats", r->tag,
-             r->axi_id, (unsigned long long)r->addr, r->len);
-        rd_complete(r, 1);
-        return;
-    }
-    if (plen) {
-        uint64_t end = r->addr + r->len;
-        if (h->address < r->addr || h->address > end || plen > end - h->address) {
-            S.st.bad_frames++;
-            LOGE("DMA_READ_CPL tag %u chunk 0x%llx +%zu lies outside the request 0x%llx +%u: dropped", h->tag,
-                 (unsigned long long)h->address, plen, (unsigned long long)r->addr, r->len);
-            send_error(COSIM_E_MALFORMED, h->tag, h->address, h->length,
-                       "DMA_READ_CPL tag %u chunk 0x%llx +%zu outside the request 0x%llx +%u", h->tag,
-                       (unsigned long long)h->address, plen, (unsigned long long)r->addr, r->len);
-            return;
-        }
-        memcpy(r->buf + (h->address - r->addr), p, plen);
-        r->received += plen;
-        S.st.dma_read_bytes += plen;
-    }
-    if (h->flags & COSIM_F_LAST) {
-        if (r->received != r->len) {
-            LOGE("DMA read tag %u (0x%llx +%u) completed with %llu bytes: failing it", r->tag,
-                 (unsigned long long)r->addr, r->len, (unsigned long long)r->received);
-            rd_complete(r, 1);
-        } else {
-            LOGD("DMA read tag %u complete (%u bytes)", r->tag, r->len);
-            rd_complete(r, 0);
-        }
-    }
-}
-
-static void on_nic(const cosim_hdr *h, const uint8_t *p, size_t plen)
-{
-    if (!plen) {
-        LOGW("empty NIC_FRAME from broker: ignored");
-        return;
-    }
-    if (plen > COSIM_MAX_NIC_FRAME) {
-        bad_frame(h, 1, 2, COSIM_HDR_SIZE, COSIM_E_TOO_LARGE, "NIC_FRAME of %zu bytes exceeds %u", plen,
-                  COSIM_MAX_NIC_FRAME);
-        return;
-    }
-    nic_frame *f = (nic_frame *)xcalloc(1, sizeof *f);
-    f->data = (uint8_t *)xmalloc(plen);
-    memcpy(f->data, p, plen);
-    f->len = (uint32_t)plen;
-    if (S.nic_tail)
-        S.nic_tail->next = f;
-    else
-        S.nic_head = f;
-    S.nic_tail = f;
-    S.nic_count++;
-    S.st.nic_rx_frames++;
-}
-
-static void on_serial(const uint8_t *p, size_t plen)
-{
-    if (!plen || !p)
-        return;
-    size_t avail = S.uart_rx.len - S.uart_rx_off;
-    if (avail + plen > UART_RX_MAX) {
-        LOGW("UART RX backlog over %u bytes: dropping %zu bytes", UART_RX_MAX, plen);
-        return;
-    }
-    if (S.uart_rx_off && S.uart_rx_off == S.uart_rx.len) {
-        S.uart_rx.len = 0;
-        S.uart_rx_off = 0;
-    } else if (S.uart_rx_off > 65536) {
-        memmove(S.uart_rx.data, S.uart_rx.data + S.uart_rx_off, avail);
-        S.uart_rx.len = avail;
-        S.uart_rx_off = 0;
-    }
-    bb_reserve(&S.uart_rx, S.uart_rx.len + plen);
-    memcpy(S.uart_rx.data + S.uart_rx.len, p, plen);
-    S.uart_rx.len += plen;
-}
-
-static void on_message(const cosim_hdr *h, const uint8_t *p, size_t plen)
-{
-    LOGD("received %s tag=%u index=%u addr=0x%llx len=%u flags=0x%x payload=%zu", cosim_type_name(h->type), h->tag,
-         h->index, (unsigned long long)h->address, h->length, h->flags, plen);
-    switch (h->type) {
-    case COSIM_HELLO:
-        LOGD("HELLO from broker (index %u)", h->index);
-        break;
-    case COSIM_PING: {
-        cosim_hdr r;
-        cosim_hdr_init(&r, COSIM_PONG);
-        r.tag = h->tag;
-        enqueue(&r, NULL, 0);
-        break;
-    }
-    case COSIM_PONG:
-        break;
-    case COSIM_SHUTDOWN: {
-        char text[256];
-        printable(text, sizeof text, p, plen);
-        stop_with(COSIM_EXIT_OK, "broker sent SHUTDOWN%s%s", plen ? ": " : "", text);
-        break;
-    }
-    case COSIM_ERROR: {
-        char text[512];
-        printable(text, sizeof text, p, plen);
-        S.st.errors_received++;
-        LOGE("ERROR from broker: code=%u tag=%u address=0x%llx length=%u flags=0x%x cycle=%llu: %s", h->index,
-             h->tag, (unsigned long long)h->address, h->length, h->flags, (unsigned long long)h->cycle, text);
-        dma_rd *r = rd_find_outstanding(h->tag);
-        if (r) {
-            LOGE("failing DMA read tag %u (axi id %d, 0x%llx +%u): the RTL gets error beats", r->tag, r->axi_id,
-                 (unsigned long long)r->addr, r->len);
-            rd_complete(r, 1);
-        }
-        break;
-    }
-    case COSIM_MMIO_READ:
-    case COSIM_MMIO_WRITE:
-        on_mmio(h, p, plen);
-        break;
-    case COSIM_DMA_READ_CPL:
-        on_dma_cpl(h, p, plen);
-        break;
-    case COSIM_NIC_FRAME:
-        on_nic(h, p, plen);
-        break;
-    case COSIM_SERIAL:
-        on_serial(p, plen);
-        break;
-    case COSIM_RESET:
-        S.reset_count++;
-        S.st.resets++;
-        LOGI("device reset requested by the host");
-        fail_all_reads("device reset");
-        break;
-    case COSIM_CONF:
-        LOGI("CONF from broker ignored (the HDL side announces its own)");
-        break;
-    default:
-        bad_frame(h, 1, plen ? 2 : 1, COSIM_HDR_SIZE, COSIM_E_UNEXPECTED, "%s is not valid towards the HDL side",
-                  cosim_type_name(h->type));
-        break;
-    }
 }
 
 /* Receive every waiting message. Returns how many (valid or not) came in. */
@@ -810,7 +105,7 @@ static int drain_inbound(void)
         return 0;
     for (;;) {
         zmq_msg_t part[2];
-        size_t nframes = 0, total = 0;
+        size_t nframes = 0;
         int more = 1, err = 0;
         zmq_msg_init(&part[0]);
         zmq_msg_init(&part[1]);
@@ -837,7 +132,6 @@ static int drain_inbound(void)
                 err = 2;
                 break;
             }
-            total += (size_t)rc;
             more = zmq_msg_more(m);
             if (nframes >= 2)
                 zmq_msg_close(&tmp);
@@ -849,55 +143,17 @@ static int drain_inbound(void)
             break;
         }
         got++;
-        S.st.msgs_in++;
-        S.st.bytes_in += total;
         S.last_rx_ms = now_ms();
         if (!S.connected) { /* any inbound message proves a broker is there */
             S.connected = 1;
             LOGI("broker at %s answered", S.endpoint);
         }
-
-        const uint8_t *hb = (const uint8_t *)zmq_msg_data(&part[0]);
-        size_t hlen = zmq_msg_size(&part[0]);
-        cosim_hdr h;
-        int dec = cosim_hdr_decode(&h, hb, hlen);
         size_t plen = nframes >= 2 ? zmq_msg_size(&part[1]) : 0;
         const uint8_t *pb = nframes >= 2 ? (const uint8_t *)zmq_msg_data(&part[1]) : NULL;
-
-        if (err == 2) {
-            bad_frame(&h, dec == COSIM_DEC_OK, nframes, hlen, COSIM_E_MALFORMED, "message truncated by a receive error");
-        } else if (dec == COSIM_DEC_SHORT) {
-            bad_frame(&h, 0, nframes, hlen, COSIM_E_MALFORMED, "header frame is %zu bytes, expected %u", hlen,
-                      COSIM_HDR_SIZE);
-        } else if (dec == COSIM_DEC_MAGIC) {
-            bad_frame(&h, 0, nframes, hlen, COSIM_E_MALFORMED, "bad magic 0x%08x (expected 0x%08x)", h.magic,
-                      COSIM_MAGIC);
-        } else if (dec == COSIM_DEC_VERSION) {
-            bad_frame(&h, 0, nframes, hlen, COSIM_E_VERSION, "protocol version %u not supported, this shim speaks %u",
-                      h.version, COSIM_VERSION);
-        } else if (dec == COSIM_DEC_TYPE) {
-            bad_frame(&h, 0, nframes, hlen, COSIM_E_MALFORMED, "unknown message type 0x%02x", h.type);
-        } else if (dec == COSIM_DEC_PAYLOAD) {
-            bad_frame(&h, 1, nframes, hlen, COSIM_E_TOO_LARGE, "payload_len %u exceeds %u", h.payload_len,
-                      COSIM_MAX_PAYLOAD);
-        } else if (dec != COSIM_DEC_OK) {
-            bad_frame(&h, 0, nframes, hlen, COSIM_E_MALFORMED, "header decode failed (%d)", dec);
-        } else if (nframes < 1 || nframes > 2) {
-            bad_frame(&h, 1, nframes, hlen, COSIM_E_MALFORMED, "message has %zu frames, expected 1 or 2", nframes);
-        } else if (h.reserved != 0) {
-            bad_frame(&h, 1, nframes, hlen, COSIM_E_MALFORMED, "reserved field is %u, must be 0", h.reserved);
-        } else if (h.payload_len == 0 && nframes != 1) {
-            bad_frame(&h, 1, nframes, hlen, COSIM_E_MALFORMED, "payload_len is 0 but a %zu-byte payload frame follows",
-                      plen);
-        } else if (h.payload_len > 0 && (nframes != 2 || plen != h.payload_len)) {
-            bad_frame(&h, 1, nframes, hlen, COSIM_E_MALFORMED, "payload_len is %u but the payload frame has %zu bytes",
-                      h.payload_len, nframes == 2 ? plen : (size_t)0);
-        } else {
-            on_message(&h, pb, plen);
-        }
+        cosim_q_push((const uint8_t *)zmq_msg_data(&part[0]), zmq_msg_size(&part[0]), pb, plen, nframes, err == 2);
         zmq_msg_close(&part[0]);
         zmq_msg_close(&part[1]);
-        if (S.stopping)
+        if (cosim_shim_stopping())
             break;
     }
     return got;
@@ -910,14 +166,12 @@ int cosim_shim_open(const cosim_shim_opts *o)
 {
     if (S.open)
         return 0;
-    if (!S.wr_buf)
-        S.wr_buf = (uint8_t *)xmalloc(COSIM_MAX_PAYLOAD);
     if (!o || !o->endpoint || !*o->endpoint) {
         stop_with(COSIM_EXIT_LOCAL, "no endpoint given");
         return -1;
     }
     snprintf(S.endpoint, sizeof S.endpoint, "%s", o->endpoint);
-    snprintf(S.name, sizeof S.name, "%s", (o->name && *o->name) ? o->name : "dev0");
+    cosim_q_set_name(o->name);
     S.connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 5000;
     S.peer_timeout_ms = o->peer_timeout_ms > 0 ? o->peer_timeout_ms : 5000;
     if (o->log_level >= 0)
@@ -949,14 +203,14 @@ int cosim_shim_open(const cosim_shim_opts *o)
     }
     S.open = 1;
     S.open_ms = now_ms();
-    LOGI("connecting to broker at %s as '%s' (connect timeout %d ms, peer timeout %d ms)", S.endpoint, S.name,
+    LOGI("connecting to broker at %s as '%s' (connect timeout %d ms, peer timeout %d ms)", S.endpoint, cosim_q_name(),
          S.connect_timeout_ms, S.peer_timeout_ms);
     return 0;
 }
 
 static void check_timeouts(void)
 {
-    if (S.stopping || !S.open)
+    if (cosim_shim_stopping() || !S.open)
         return;
     uint64_t now = now_ms();
     if (!S.connected) {
@@ -979,15 +233,14 @@ static void check_timeouts(void)
 
 int cosim_shim_transport(int timeout_ms)
 {
-    if (S.stopping || !S.open)
+    if (cosim_shim_stopping() || !S.open)
         return -1;
-    flush_uart_tx();
-    flush_dma_write();
+    cosim_q_flush();
     send_queued();
     int got = drain_inbound();
     if (got)
         send_queued(); /* PONGs, ERROR replies */
-    if (!got && timeout_ms > 0 && !S.stopping) {
+    if (!got && timeout_ms > 0 && !cosim_shim_stopping()) {
         /* Wake up in time to notice a connect/peer timeout. */
         uint64_t now = now_ms();
         uint64_t deadline;
@@ -1013,31 +266,19 @@ int cosim_shim_transport(int timeout_ms)
         }
     }
     check_timeouts();
-    return S.stopping ? -1 : got;
+    return cosim_shim_stopping() ? -1 : got;
 }
 
-static int inbound_work(void)
-{
-    return S.mmio_head != NULL || rd_ready() || S.nic_head != NULL || S.uart_rx_off < S.uart_rx.len ||
-           S.reset_count > 0;
-}
-
-int cosim_shim_urgent(void) { return S.out_urgent > 0; }
-
-int cosim_shim_idle(void) { return S.sv_idle && !inbound_work() && S.rd_outstanding == 0 && S.out_head == NULL; }
-
-int cosim_shim_waiting(void) { return S.rd_outstanding > 0 && !inbound_work(); }
 
 void cosim_shim_close(void)
 {
     if (!S.open)
         return;
-    if (!S.stopping || S.exit_status != COSIM_EXIT_BROKER_LOST) {
-        flush_uart_tx();
-        flush_dma_write();
+    if (!cosim_shim_stopping() || cosim_shim_exit_status() != COSIM_EXIT_BROKER_LOST) {
+        cosim_q_flush();
         cosim_hdr h;
         cosim_hdr_init(&h, COSIM_SHUTDOWN);
-        enqueue_raw(&h, NULL, 0);
+        cosim_q_enqueue(&h, NULL, 0);
         send_queued();
         /* Linger briefly so SHUTDOWN leaves; bounded so a dead broker
          * cannot hold the process. */
@@ -1048,391 +289,6 @@ void cosim_shim_close(void)
     zmq_ctx_term(S.ctx);
     S.sock = S.ctx = NULL;
     S.open = 0;
-    while (S.out_head) {
-        outmsg *m = S.out_head;
-        S.out_head = m->next;
-        free_outmsg(m);
-    }
-    S.out_tail = NULL;
-    S.out_count = 0;
-    S.out_urgent = 0;
+    cosim_q_out_clear();
 }
 
-/* ------------------------------------------------------------------------ */
-/* DPI functions (cosim_dpi.h)                                               */
-
-void cosim_dpi_bar(int bar, long long size, int flags)
-{
-    if (bar < 0 || bar >= (int)COSIM_NUM_BARS) {
-        LOGE("cosim_dpi_bar: BAR %d out of range 0..%u: ignored", bar, COSIM_NUM_BARS - 1);
-        return;
-    }
-    S.conf.bar[bar].size = (uint64_t)size;
-    S.conf.bar[bar].flags = (uint32_t)flags;
-}
-
-void cosim_dpi_announce(int vendor_id, int device_id, int subsys_vendor_id, int subsys_id, int class_code,
-                        int revision, int msix_vectors, int msix_table_bar, long long msix_table_offset,
-                        int msix_pba_bar, long long msix_pba_offset)
-{
-    if (S.announced) {
-        LOGW("cosim_dpi_announce called again: ignored");
-        return;
-    }
-    if (!S.wr_buf)
-        S.wr_buf = (uint8_t *)xmalloc(COSIM_MAX_PAYLOAD);
-    S.announced = 1;
-    S.conf.vendor_id = (uint16_t)vendor_id;
-    S.conf.device_id = (uint16_t)device_id;
-    S.conf.subsys_vendor_id = (uint16_t)subsys_vendor_id;
-    S.conf.subsys_id = (uint16_t)subsys_id;
-    S.conf.class_code = (uint32_t)class_code & 0xFFFFFFu;
-    S.conf.revision = (uint8_t)revision;
-    S.conf.msix_vectors = (uint16_t)msix_vectors;
-    S.conf.msix_table_bar = (uint8_t)msix_table_bar;
-    S.conf.msix_table_offset = (uint64_t)msix_table_offset;
-    S.conf.msix_pba_bar = (uint8_t)msix_pba_bar;
-    S.conf.msix_pba_offset = (uint64_t)msix_pba_offset;
-
-    const char *name = S.name[0] ? S.name : "dev0";
-    cosim_hdr h;
-    cosim_hdr_init(&h, COSIM_HELLO);
-    h.index = COSIM_ROLE_HDL;
-    h.length = (uint32_t)strlen(name);
-    enqueue(&h, name, (uint32_t)strlen(name));
-
-    uint8_t conf[COSIM_CONF_SIZE];
-    cosim_conf_encode(conf, &S.conf);
-    cosim_hdr_init(&h, COSIM_CONF);
-    h.length = COSIM_CONF_SIZE;
-    enqueue(&h, conf, COSIM_CONF_SIZE);
-    LOGI("announced %04x:%04x class %06x rev %u, %u MSI-X vectors, BAR0 %llu bytes", S.conf.vendor_id,
-         S.conf.device_id, S.conf.class_code, S.conf.revision, S.conf.msix_vectors,
-         (unsigned long long)S.conf.bar[0].size);
-}
-
-int cosim_dpi_pending(long long cycle)
-{
-    S.cycle = (uint64_t)cycle;
-    int m = 0;
-    if (S.mmio_head)
-        m |= COSIM_PEND_MMIO;
-    if (S.rd_head && rd_ready())
-        m |= COSIM_PEND_DMA_R;
-    if (S.nic_head)
-        m |= COSIM_PEND_NIC_RX;
-    if (S.uart_rx_off < S.uart_rx.len)
-        m |= COSIM_PEND_UART_RX;
-    if (S.reset_count)
-        m |= COSIM_PEND_RESET;
-    return m;
-}
-
-void cosim_dpi_idle(int idle) { S.sv_idle = idle != 0; }
-
-int cosim_dpi_mmio_pop(int *is_write, int *tag, int *bar, long long *addr, int *len, long long *wdata)
-{
-    mmio_req *m = S.mmio_head;
-    if (!m)
-        return 0;
-    S.mmio_head = m->next;
-    if (!S.mmio_head)
-        S.mmio_tail = NULL;
-    S.mmio_count--;
-    *is_write = m->is_write;
-    *tag = (int)m->tag;
-    *bar = m->bar;
-    *addr = (long long)m->addr;
-    *len = m->len;
-    *wdata = (long long)m->wdata;
-    /* keep it until *_done so the completion can name BAR/address/length */
-    m->next = NULL;
-    if (S.inflight_count >= INFLIGHT_MAX) {
-        mmio_req *old = S.inflight_head;
-        LOGW("%zu MMIO accesses without *_done; forgetting tag %u", S.inflight_count, old->tag);
-        S.inflight_head = old->next;
-        if (!S.inflight_head)
-            S.inflight_tail = NULL;
-        S.inflight_count--;
-        free(old);
-    }
-    if (S.inflight_tail)
-        S.inflight_tail->next = m;
-    else
-        S.inflight_head = m;
-    S.inflight_tail = m;
-    S.inflight_count++;
-    return 1;
-}
-
-static mmio_req *inflight_take(uint32_t tag, int is_write)
-{
-    mmio_req *prev = NULL;
-    for (mmio_req *m = S.inflight_head; m; prev = m, m = m->next) {
-        if (m->tag == tag && m->is_write == is_write) {
-            if (prev)
-                prev->next = m->next;
-            else
-                S.inflight_head = m->next;
-            if (S.inflight_tail == m)
-                S.inflight_tail = prev;
-            S.inflight_count--;
-            return m;
-        }
-    }
-    return NULL;
-}
-
-void cosim_dpi_mmio_read_done(int tag, long long rdata, int error)
-{
-    mmio_req *m = inflight_take((uint32_t)tag, 0);
-    if (!m) {
-        LOGE("cosim_dpi_mmio_read_done: no MMIO read with tag %u in flight: dropped", (unsigned)tag);
-        return;
-    }
-    uint8_t p[8];
-    for (int i = 0; i < m->len; i++)
-        p[i] = error ? 0xFF : (uint8_t)((uint64_t)rdata >> (8 * i));
-    cosim_hdr h;
-    cosim_hdr_init(&h, COSIM_MMIO_READ_CPL);
-    h.tag = m->tag;
-    h.index = (uint16_t)m->bar;
-    h.address = m->addr;
-    h.length = (uint32_t)m->len;
-    if (error) {
-        h.flags = COSIM_F_ERROR;
-        LOGW("MMIO read BAR%d+0x%llx len %d (tag %u) got an AXI error response", m->bar,
-             (unsigned long long)m->addr, m->len, m->tag);
-    }
-    enqueue(&h, p, (uint32_t)m->len);
-    free(m);
-}
-
-void cosim_dpi_mmio_write_done(int tag, int error)
-{
-    mmio_req *m = inflight_take((uint32_t)tag, 1);
-    if (!m) {
-        if (error)
-            LOGE("cosim_dpi_mmio_write_done: error for unknown MMIO write tag %u", (unsigned)tag);
-        else
-            LOGW("cosim_dpi_mmio_write_done: no MMIO write with tag %u in flight", (unsigned)tag);
-        return;
-    }
-    if (error) {
-        LOGW("MMIO write BAR%d+0x%llx len %d (tag %u) got an AXI error response", m->bar,
-             (unsigned long long)m->addr, m->len, m->tag);
-        send_error(COSIM_E_DEVICE, m->tag, m->addr, (uint32_t)m->len,
-                   "MMIO write to BAR%d+0x%llx (%d bytes, tag %u) got an AXI error response from the RTL", m->bar,
-                   (unsigned long long)m->addr, m->len, m->tag);
-    }
-    free(m);
-}
-
-void cosim_dpi_dma_read(int axi_id, long long addr, int beats, int beat_bytes)
-{
-    dma_rd *r = (dma_rd *)xcalloc(1, sizeof *r);
-    r->axi_id = axi_id;
-    r->addr = (uint64_t)addr;
-    r->beats = beats;
-    r->beat_bytes = beat_bytes;
-    r->cycle = S.cycle;
-    int bad = 0;
-    if (beats < 1 || beats > 256) {
-        LOGE("DMA read (axi id %d, 0x%llx): %d beats is outside 1..256: answering with error beats", axi_id,
-             (unsigned long long)r->addr, beats);
-        r->beats = beats < 1 ? 1 : 256;
-        bad = 1;
-    }
-    if (beat_bytes != 1 && beat_bytes != 2 && beat_bytes != 4 && beat_bytes != 8) {
-        LOGE("DMA read (axi id %d, 0x%llx): beat size %d is not 1, 2, 4 or 8: answering with error beats", axi_id,
-             (unsigned long long)r->addr, beat_bytes);
-        r->beat_bytes = 8;
-        bad = 1;
-    }
-    uint64_t bb = (uint64_t)r->beat_bytes;
-    uint64_t end = (r->addr & ~(bb - 1)) + (uint64_t)r->beats * bb;
-    r->len = (uint32_t)(end - r->addr); /* <= 256 * 8, well under COSIM_MAX_DMA_LEN */
-    r->buf = (uint8_t *)xcalloc(1, r->len);
-    r->tag = S.next_tag++;
-    if (!S.next_tag)
-        S.next_tag = 1;
-    if (S.rd_tail)
-        S.rd_tail->next = r;
-    else
-        S.rd_head = r;
-    S.rd_tail = r;
-    S.rd_count++;
-    S.rd_outstanding++;
-    S.st.dma_reads++;
-    rd_mark_dirty();
-    if (bad) {
-        rd_complete(r, 1);
-        return;
-    }
-    cosim_hdr h;
-    cosim_hdr_init(&h, COSIM_DMA_READ);
-    h.tag = r->tag;
-    h.address = r->addr;
-    h.length = r->len;
-    enqueue(&h, NULL, 0);
-    LOGD("DMA read tag %u axi id %d 0x%llx +%u (%d x %d)", r->tag, axi_id, (unsigned long long)r->addr, r->len,
-         r->beats, r->beat_bytes);
-}
-
-int cosim_dpi_dma_rbeat(int *axi_id, long long *data, int *last, int *error)
-{
-    if (!S.rd_head)
-        return 0;
-    dma_rd *r = rd_next_deliverable();
-    if (!r)
-        return 0;
-    S.rd_cur = r;
-    uint64_t bb = (uint64_t)r->beat_bytes;
-    int i = r->next_beat;
-    uint64_t beat_addr = i == 0 ? r->addr : (r->addr & ~(bb - 1)) + (uint64_t)i * bb;
-    uint64_t beat_end = (beat_addr | (bb - 1)) + 1;
-    uint64_t d = 0;
-    for (uint64_t a = beat_addr; a < beat_end; a++) {
-        uint64_t off = a - r->addr;
-        if (off < r->len)
-            d |= (uint64_t)r->buf[off] << (8 * (a % 8));
-    }
-    *axi_id = r->axi_id;
-    *data = (long long)d;
-    *error = r->error;
-    r->next_beat++;
-    *last = r->next_beat >= r->beats;
-    if (*last)
-        rd_unlink_free(r); /* also clears rd_cur */
-    return 1;
-}
-
-void cosim_dpi_dma_wbeat(long long addr, long long data, int strb, int last)
-{
-    if (!S.wr_buf)
-        S.wr_buf = (uint8_t *)xmalloc(COSIM_MAX_PAYLOAD);
-    uint64_t base = (uint64_t)addr & ~(uint64_t)7;
-    for (int lane = 0; lane < 8; lane++) {
-        if (!(strb & (1 << lane)))
-            continue;
-        uint64_t a = base + (uint64_t)lane;
-        uint8_t byte = (uint8_t)((uint64_t)data >> (8 * lane));
-        if (S.wr_len && (a != S.wr_start + S.wr_len || S.wr_len >= COSIM_MAX_PAYLOAD))
-            flush_dma_write();
-        if (!S.wr_len)
-            S.wr_start = a;
-        S.wr_buf[S.wr_len++] = byte;
-    }
-    if (last)
-        flush_dma_write();
-}
-
-void cosim_dpi_msix(int vector)
-{
-    cosim_hdr h;
-    cosim_hdr_init(&h, COSIM_MSIX);
-    h.index = (uint16_t)vector;
-    enqueue(&h, NULL, 0);
-    S.st.msix++;
-    LOGD("MSI-X vector %d", vector);
-}
-
-void cosim_dpi_nic_tx(long long data, int keep, int last)
-{
-    for (int lane = 0; lane < 8; lane++) {
-        if (!(keep & (1 << lane)))
-            continue;
-        if (S.nic_tx.len >= COSIM_MAX_NIC_FRAME) {
-            S.nic_tx_oversize = 1;
-            break;
-        }
-        bb_reserve(&S.nic_tx, S.nic_tx.len + 1);
-        S.nic_tx.data[S.nic_tx.len++] = (uint8_t)((uint64_t)data >> (8 * lane));
-    }
-    if (!last)
-        return;
-    if (S.nic_tx_oversize) {
-        S.st.nic_tx_dropped++;
-        LOGE("NIC TX frame over %u bytes dropped", COSIM_MAX_NIC_FRAME);
-        send_error(COSIM_E_TOO_LARGE, 0, 0, COSIM_MAX_NIC_FRAME, "NIC TX frame over %u bytes dropped by the HDL shim",
-                   COSIM_MAX_NIC_FRAME);
-    } else if (S.nic_tx.len == 0) {
-        LOGW("empty NIC TX frame (no keep bits) dropped");
-    } else {
-        cosim_hdr h;
-        cosim_hdr_init(&h, COSIM_NIC_FRAME);
-        h.length = (uint32_t)S.nic_tx.len;
-        enqueue(&h, S.nic_tx.data, (uint32_t)S.nic_tx.len);
-        S.st.nic_tx_frames++;
-    }
-    S.nic_tx.len = 0;
-    S.nic_tx_oversize = 0;
-}
-
-int cosim_dpi_nic_rx(long long *data, int *keep, int *last)
-{
-    nic_frame *f = S.nic_head;
-    if (!f)
-        return 0;
-    uint32_t n = f->len - f->off;
-    if (n > 8)
-        n = 8;
-    uint64_t d = 0;
-    for (uint32_t i = 0; i < n; i++)
-        d |= (uint64_t)f->data[f->off + i] << (8 * i);
-    *data = (long long)d;
-    *keep = (int)((1u << n) - 1u);
-    f->off += n;
-    *last = f->off >= f->len;
-    if (*last) {
-        S.nic_head = f->next;
-        if (!S.nic_head)
-            S.nic_tail = NULL;
-        S.nic_count--;
-        free(f->data);
-        free(f);
-    }
-    return 1;
-}
-
-void cosim_dpi_uart_tx(int ch)
-{
-    if (S.uart_tx.len >= UART_TX_MAX) {
-        if (!S.uart_tx_drop_warned)
-            LOGW("UART TX backlog over %u bytes: dropping", UART_TX_MAX);
-        S.uart_tx_drop_warned = 1;
-        return;
-    }
-    bb_reserve(&S.uart_tx, S.uart_tx.len + 1);
-    S.uart_tx.data[S.uart_tx.len++] = (uint8_t)ch;
-    S.st.uart_tx_bytes++;
-}
-
-int cosim_dpi_uart_rx(int *ch)
-{
-    if (S.uart_rx_off >= S.uart_rx.len)
-        return 0;
-    *ch = S.uart_rx.data[S.uart_rx_off++];
-    S.st.uart_rx_bytes++;
-    if (S.uart_rx_off == S.uart_rx.len) {
-        S.uart_rx.len = 0;
-        S.uart_rx_off = 0;
-    }
-    return 1;
-}
-
-int cosim_dpi_reset_pop(void)
-{
-    if (!S.reset_count)
-        return 0;
-    S.reset_count--;
-    return 1;
-}
-
-/* Not called anywhere on the hot path; frees the growable buffers at exit. */
-__attribute__((destructor)) static void cosim_shim_free_all(void)
-{
-    bb_free(&S.uart_tx);
-    bb_free(&S.nic_tx);
-    bb_free(&S.uart_rx);
-}

@@ -104,7 +104,13 @@ module example_dev #(
     logic [15:0] trig_vector;
     logic [63:0] nic_frames, uart_bytes;
 
-    example_regs regs (
+    logic        acc_valid, acc_write;
+    logic [2:0]  acc_bar;
+    logic [63:0] acc_addr, acc_wdata, acc_rdata;
+    logic [7:0]  acc_wstrb;
+    logic [1:0]  acc_resp;
+
+    axi_reg_slave slave (
         .clk, .rst_n,
         .s_axi_awid, .s_axi_awaddr, .s_axi_awlen, .s_axi_awsize, .s_axi_awburst,
         .s_axi_awuser, .s_axi_awvalid, .s_axi_awready,
@@ -114,6 +120,13 @@ module example_dev #(
         .s_axi_aruser, .s_axi_arvalid, .s_axi_arready,
         .s_axi_rid, .s_axi_rdata, .s_axi_rresp, .s_axi_rlast, .s_axi_rvalid, .s_axi_rready,
         .idle(regs_idle),
+        .acc_valid, .acc_write, .acc_bar, .acc_addr, .acc_wdata, .acc_wstrb,
+        .acc_ready(1'b1), .acc_rdata, .acc_resp
+    );
+
+    example_regs regs (
+        .clk, .rst_n,
+        .acc_valid, .acc_write, .acc_bar, .acc_addr, .acc_wdata, .acc_wstrb, .acc_rdata, .acc_resp,
         .dma_start, .dma_src, .dma_dst, .dma_len, .dma_irq_en, .dma_irq_vec,
         .dma_busy, .dma_done, .dma_error,
         .trig_valid, .trig_vector,
@@ -135,41 +148,22 @@ module example_dev #(
         .m_axi_bid, .m_axi_bresp, .m_axi_bvalid, .m_axi_bready
     );
 
-    // ---- MSI-X: one pending bit per vector, like the MSI-X PBA, so a
-    // vector raised again before it was sent is sent once. Vectors the
-    // device does not have are ignored.
+    // ---- MSI-X: one pending bit per vector (hdl/lib/msix_arb.sv). Vectors
+    // the device does not have are ignored.
     localparam int VW = $clog2(MSIX_VECTORS);
 
-    logic [MSIX_VECTORS-1:0] msix_pend, msix_req, msix_first;
-    logic [15:0]             msix_first_idx;
+    logic [MSIX_VECTORS-1:0] msix_req;
+    logic                    msix_busy;
 
     always_comb begin
         msix_req = '0;
         if (trig_valid && trig_vector < 16'(MSIX_VECTORS)) msix_req[trig_vector[VW-1:0]] = 1'b1;
         if (dma_irq && dma_irq_vector < 8'(MSIX_VECTORS)) msix_req[dma_irq_vector[VW-1:0]] = 1'b1;
-        // Lowest pending vector goes first.
-        msix_first     = msix_pend & (~msix_pend + 1'b1);
-        msix_first_idx = '0;
-        for (int v = 0; v < MSIX_VECTORS; v++)
-            if (msix_first[v]) msix_first_idx = 16'(v);
     end
 
-    wire msix_load = (!msix_valid || msix_ready) && msix_pend != '0;
-
-    always_ff @(posedge clk) begin
-        if (!rst_n) begin
-            msix_pend  <= '0;
-            msix_valid <= 1'b0;
-        end else begin
-            if (msix_load) begin
-                msix_valid  <= 1'b1;
-                msix_vector <= msix_first_idx;
-            end else if (msix_ready) begin
-                msix_valid <= 1'b0;
-            end
-            msix_pend <= (msix_pend & ~(msix_load ? msix_first : '0)) | msix_req;
-        end
-    end
+    msix_arb #(.VECTORS(MSIX_VECTORS)) msix (
+        .clk, .rst_n, .req(msix_req), .msix_valid, .msix_vector, .msix_ready, .busy(msix_busy)
+    );
 
     // ---- NIC loopback: a 16 KiB beat FIFO; cut-through, so a frame of any
     // length flows and back-pressure on either side simply propagates.
@@ -209,5 +203,5 @@ module example_dev #(
 
     // Idle: nothing that needs clocks to make progress on its own.
     assign dev_idle = regs_idle && !dma_busy && !dma_start && !dma_irq && !trig_valid
-                   && msix_pend == '0 && !msix_valid && !m_axis_tx_tvalid && !uart_tx_valid;
+                   && !msix_busy && !m_axis_tx_tvalid && !uart_tx_valid;
 endmodule

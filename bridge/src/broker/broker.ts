@@ -11,7 +11,7 @@ import { applyOverride, BrokerConfig } from './config';
 import { Channel, channelOf, Stats } from './stats';
 import { encodeConf } from '../protocol/conf';
 
-type Side = 'qemu' | 'hdl';
+export type Side = 'qemu' | 'hdl';
 
 interface Peer {
   side: Side;
@@ -20,6 +20,21 @@ interface Peer {
   name?: string;
   lastSeen: number;
   cycle: bigint; // last RTL cycle an HDL peer reported
+  /** Hands the frames of one message to the peer: its ROUTER socket, or an in-process peer. */
+  deliver: (frames: Buffer[]) => void;
+}
+
+/**
+ * An in-process peer (e.g. the Verilated model loaded through the N-API
+ * addon): the broker hands it frames through the `deliver` it was attached
+ * with, and it hands the broker frames through receive(). Every frame takes
+ * the same validation, routing and timeout path as one from a socket.
+ */
+export interface AttachedPeer {
+  /** One message from the peer, as wire frames. */
+  receive(frames: Buffer[]): void;
+  /** The peer leaves (as if it had sent SHUTDOWN). */
+  detach(reason: string): void;
 }
 
 interface Device {
@@ -57,8 +72,10 @@ export class Broker {
   private readonly pending = new Map<string, Pending>();
   private heartbeat?: NodeJS.Timeout;
   private pingTag = 0;
+  private attached = 0;
   private stopped = false;
   private readonly tracing: boolean;
+  private readonly last = new Map<string, { m: Message; toHdl: boolean; at: number }>();
 
   constructor(
     readonly config: BrokerConfig,
@@ -111,6 +128,21 @@ export class Broker {
     this.log.info({ reason }, 'broker stopped');
   }
 
+  /**
+   * The last message relayed for a device, for failure reports ("the last
+   * transaction the broker saw"). Kept as a reference, formatted on demand.
+   */
+  lastTransaction(device: string): string | undefined {
+    const t = this.last.get(device);
+    if (!t) return undefined;
+    return `${describe(t.m)} ${t.toHdl ? 'to the HDL' : 'to QEMU'}, ${Date.now() - t.at} ms ago`;
+  }
+
+  /** The last RTL cycle the device's HDL peer reported. */
+  deviceCycle(device: string): bigint | undefined {
+    return this.devices.get(device)?.hdl?.cycle;
+  }
+
   /** Names of devices with both sides connected, for orchestration. */
   pairedDevices(): string[] {
     return [...this.devices.values()].filter((d) => d.qemu && d.hdl).map((d) => d.name);
@@ -125,11 +157,30 @@ export class Broker {
     }
   }
 
-  private receive(side: Side, id: Buffer, frames: Buffer[]): void {
+  /**
+   * Attaches an in-process peer on one side: `deliver` gets every message the
+   * broker sends it (as wire frames); the returned receive() takes its messages.
+   */
+  attach(side: Side, label: string, deliver: (frames: Buffer[]) => void): AttachedPeer {
+    const id = Buffer.from(`inproc:${label}:${++this.attached}`);
+    const key = `${side}:${id.toString('hex')}`;
+    return {
+      receive: (frames) => {
+        if (!this.stopped) this.receive(side, id, frames, deliver);
+      },
+      detach: (reason) => {
+        const peer = this.peers.get(key);
+        if (peer) this.peerGone(peer, reason, true);
+      },
+    };
+  }
+
+  private receive(side: Side, id: Buffer, frames: Buffer[], deliver?: (frames: Buffer[]) => void): void {
     const key = `${side}:${id.toString('hex')}`;
     let peer = this.peers.get(key);
     if (!peer) {
-      peer = { side, id, key, lastSeen: Date.now(), cycle: 0n };
+      const sender = this.senders[side];
+      peer = { side, id, key, lastSeen: Date.now(), cycle: 0n, deliver: deliver ?? ((f) => sender.send([id, ...f])) };
       this.peers.set(key, peer);
     }
     peer.lastSeen = Date.now();
@@ -448,9 +499,23 @@ export class Broker {
 
   private send(peer: Peer, m: Message): void {
     if (this.stopped && m.type !== MsgType.SHUTDOWN) return;
-    if (m.type !== MsgType.PING && m.type !== MsgType.ERROR) this.stats.forwarded(m.type, peer.side === 'hdl', m.payload.length);
+    if (m.type !== MsgType.PING && m.type !== MsgType.ERROR && m.type !== MsgType.PONG) {
+      this.stats.forwarded(m.type, peer.side === 'hdl', m.payload.length);
+      if (peer.name !== undefined) this.noteLast(peer.name, m, peer.side === 'hdl');
+    }
     if (this.tracing) this.log.trace({ to: this.who(peer), msg: describe(m) }, 'tx');
-    this.senders[peer.side].send([peer.id, ...encode(m)]);
+    peer.deliver(encode(m));
+  }
+
+  private noteLast(device: string, m: Message, toHdl: boolean): void {
+    const t = this.last.get(device);
+    if (!t) {
+      this.last.set(device, { m, toHdl, at: Date.now() });
+      return;
+    }
+    t.m = m;
+    t.toHdl = toHdl;
+    t.at = Date.now();
   }
 
   private sendFailed(side: Side, err: Error, frames: Buffer[]): void {

@@ -2,6 +2,7 @@
 import { Broker } from '../broker/broker';
 import { ConfigError, defaultSettings, loadConfig } from '../broker/config';
 import { formatConf } from '../protocol/conf';
+import { InprocHdl, inprocSpec } from '../peer/inproc-hdl';
 import { QemuPeer } from '../peer/qemu-peer';
 import { resultTable, selftest } from '../selftest';
 import { reportTable, run, runPassed } from '../run/run';
@@ -21,6 +22,8 @@ const BROKER: Command = {
     'request-timeout-ms': { type: 'string', arg: 'MS', help: 'how long an MMIO or DMA read may wait for its completion before the requester gets an ERROR (default: 2000)' },
     'peer-timeout-ms': { type: 'string', arg: 'MS', help: 'silence after which a peer is declared gone (default: 5000)' },
     'exit-on-peer-loss': { type: 'boolean', help: 'exit with status 3 when a peer disappears without SHUTDOWN' },
+    hdl: { type: 'string', arg: 'inproc:MODEL', help: "host the RTL in this process instead of waiting for a simulator on the HDL endpoint: MODEL is 'example', a top built with 'scripts/build-rtl.sh --lib --top NAME', or a libcosim-model.so path" },
+    'hdl-name': { type: 'string', arg: 'NAME', help: 'device name of the in-process RTL', default: 'dev0' },
     'log-level': { ...logLevel, default: undefined, help: `${logLevel.help} (default: the config's, else info)` },
   },
   details: 'Signals: SIGINT/SIGTERM stop the broker cleanly (peers get SHUTDOWN); SIGUSR1 prints the per-channel counters.',
@@ -56,6 +59,7 @@ const SELFTEST: Command = {
     'wave-start': { type: 'string', arg: 'CYCLE', help: 'first cycle of the waveform window' },
     'wave-stop': { type: 'string', arg: 'CYCLE', help: 'last cycle of the waveform window' },
     batch: { type: 'string', arg: 'CYCLES', help: 'cycles the simulator runs between two message exchanges (default: the harness default)' },
+    hdl: { type: 'string', arg: 'inproc:MODEL', help: "run the RTL inside the broker's process (N-API addon) instead of as a cosim-sim process, e.g. inproc:example" },
     'log-level': { ...logLevel, default: 'warn' },
   },
 };
@@ -77,6 +81,7 @@ const RUN: Command = {
     wave: { type: 'string', arg: 'FILE.fst', help: 'write an FST waveform of the RTL' },
     'wave-start': { type: 'string', arg: 'CYCLE', help: 'first cycle of the waveform window' },
     'wave-stop': { type: 'string', arg: 'CYCLE', help: 'last cycle of the waveform window' },
+    hdl: { type: 'string', arg: 'inproc:MODEL', help: "run the RTL inside this process (N-API addon) instead of a cosim-sim process, e.g. inproc:example" },
     quiet: { type: 'boolean', help: 'do not stream the guest console and simulator output' },
     'log-level': { ...logLevel, default: 'warn' },
   },
@@ -153,6 +158,20 @@ async function runBroker(v: Values): Promise<number> {
     },
   });
   await broker.start();
+  const model = inprocSpec(str(v.hdl));
+  let hdl: InprocHdl | undefined;
+  if (model !== undefined) {
+    try {
+      hdl = await InprocHdl.start({ broker, model, name: str(v['hdl-name']), log });
+    } catch (e) {
+      await broker.stop('the in-process HDL peer could not start');
+      throw e;
+    }
+    void hdl.exited.then(() => {
+      if (!exitCode && v['exit-on-peer-loss']) exitCode = 3;
+      if (v['exit-on-peer-loss']) done();
+    });
+  }
   const stop = () => done();
   const usr1 = () => process.stderr.write(`${broker.stats.table()}\n`);
   process.on('SIGINT', stop);
@@ -163,6 +182,10 @@ async function runBroker(v: Values): Promise<number> {
   process.off('SIGTERM', stop);
   process.off('SIGUSR1', usr1);
   await broker.stop(exitCode ? 'a peer was lost' : 'broker stopped by signal');
+  if (hdl) {
+    await hdl.stop('broker stopped');
+    process.stderr.write(`in-process HDL peer: ${hdl.summary()}\n`);
+  }
   process.stderr.write(`${broker.stats.table()}\n`);
   return exitCode;
 }
@@ -209,6 +232,7 @@ async function runSelftest(v: Values): Promise<number> {
     waveStart: opt('wave-start'),
     waveStop: opt('wave-stop'),
     batch: opt('batch'),
+    hdl: str(v.hdl),
     echo: quietSim ? () => undefined : undefined,
   });
   console.log(resultTable(results));
@@ -242,6 +266,7 @@ async function runGuest(v: Values): Promise<number> {
       wave: str(v.wave),
       waveStart: opt('wave-start'),
       waveStop: opt('wave-stop'),
+      hdl: str(v.hdl),
       echo: v.quiet ? () => undefined : (l) => process.stderr.write(`${l}\n`),
       signal: abort.signal,
     });

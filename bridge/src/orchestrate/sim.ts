@@ -1,4 +1,7 @@
 // Starting the Verilated simulator against a broker.
+import { Broker } from '../broker/broker';
+import { InprocHdl, inprocSpec } from '../peer/inproc-hdl';
+import { Logger } from '../util/log';
 import { Proc } from './process';
 
 export interface SimOptions {
@@ -23,4 +26,36 @@ export function startSim(o: SimOptions): Proc {
   if (o.peerTimeoutMs !== undefined) args.push('--peer-timeout-ms', String(o.peerTimeoutMs));
   if (o.logLevel) args.push('--log-level', o.logLevel);
   return new Proc('sim', o.binary, args, { echo: o.echo });
+}
+
+/** The HDL side of a run, whichever way it is hosted (what `cosim run` needs of it). */
+export interface HdlSide {
+  exited: Promise<unknown>;
+  stderrTail: string[];
+  describeExit(): string;
+  stop(graceMs?: number): Promise<unknown>;
+}
+
+/**
+ * Starts the HDL side: a cosim-sim process (o.binary) on the broker's HDL
+ * endpoint, or, with o.hdl = 'inproc:MODEL', the model inside this process
+ * attached to o.broker (InprocHdl).
+ */
+export async function startHdl(o: Partial<SimOptions> & { hdl?: string; broker: Broker; log: Logger }): Promise<HdlSide> {
+  const model = inprocSpec(o.hdl);
+  if (model === undefined) {
+    if (!o.binary || !o.endpoint) throw new Error('startHdl: a simulator binary and endpoint are needed without --hdl inproc:');
+    return startSim({ ...o, binary: o.binary, endpoint: o.endpoint });
+  }
+  const hdl = await InprocHdl.start({ broker: o.broker, model, name: o.name, log: o.log, batch: o.batch, wave: o.wave, waveStart: o.waveStart, waveStop: o.waveStop, logLevel: o.logLevel });
+  const tail: string[] = [];
+  const exited = hdl.exited.then(() => {
+    tail.push(`[sim] ${hdl.summary()}`);
+  });
+  return {
+    exited,
+    stderrTail: tail,
+    describeExit: () => (hdl.stopReason ? `in-process model stopped: ${hdl.stopReason}` : 'running in-process'),
+    stop: () => hdl.stop('stopping').then(() => exited),
+  };
 }

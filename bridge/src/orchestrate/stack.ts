@@ -5,6 +5,7 @@ import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import { Broker } from '../broker/broker';
 import { BrokerConfig, defaultSettings, DeviceOverride, runtimeDir } from '../broker/config';
+import { InprocHdl } from '../peer/inproc-hdl';
 import { QemuPeer } from '../peer/qemu-peer';
 import { Logger } from '../util/log';
 import { Proc } from './process';
@@ -27,12 +28,20 @@ export interface StackOptions {
   echo?: (line: string) => void;
 }
 
-export interface Stack {
+interface StackBase {
   broker: Broker;
-  sim: Proc;
   peer: QemuPeer;
   endpoints: { qemu: string; hdl: string };
   stop(): Promise<void>;
+}
+
+export interface Stack extends StackBase {
+  sim: Proc;
+}
+
+/** The same with the RTL inside this process (InprocHdl) instead of a cosim-sim process. */
+export interface InprocStack extends StackBase {
+  hdl: InprocHdl;
 }
 
 /** Fresh ipc endpoints, unique per call, so concurrent runs never collide. */
@@ -56,6 +65,20 @@ export function brokerConfig(o: Pick<StackOptions, 'requestTimeoutMs' | 'peerTim
   };
 }
 
+function stackPeer(o: StackOptions, endpoint: string): QemuPeer {
+  return new QemuPeer({ endpoint, name: o.name, log: o.log, timeoutMs: (o.requestTimeoutMs ?? 2000) + 3000 });
+}
+
+/** Connects the QEMU stand-in, failing early if the HDL side ends first; stops everything on failure. */
+async function connectOrStop(peer: QemuPeer, hdlEnded: Promise<never>, stop: () => Promise<void>): Promise<void> {
+  try {
+    await Promise.race([peer.connect(), hdlEnded]);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
 export async function startStack(o: StackOptions): Promise<Stack> {
   const endpoints = uniqueEndpoints();
   const broker = new Broker(brokerConfig(o, endpoints), o.log);
@@ -73,22 +96,40 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     logLevel: o.simLogLevel,
     echo: o.echo,
   });
-  const peer = new QemuPeer({ endpoint: endpoints.qemu, name: o.name, log: o.log, timeoutMs: (o.requestTimeoutMs ?? 2000) + 3000 });
+  const peer = stackPeer(o, endpoints.qemu);
   const stop = async () => {
     await peer.close('stack stopping').catch(() => undefined);
     await broker.stop('stack stopping');
     await sim.stop();
   };
+  const simEnded = sim.exited.then((): never => {
+    throw new Error(`simulator ${sim.describeExit()} before the handshake:\n${sim.stderrTail.slice(-10).join('\n')}`);
+  });
+  await connectOrStop(peer, simEnded, stop);
+  return { broker, sim, peer, endpoints, stop };
+}
+
+/** Broker + in-process RTL (model: see resolveModel, e.g. 'example') + QEMU stand-in. */
+export async function startInprocStack(o: StackOptions & { model: string }): Promise<InprocStack> {
+  const endpoints = uniqueEndpoints();
+  const broker = new Broker(brokerConfig(o, endpoints), o.log);
+  await broker.start();
+  let hdl: InprocHdl;
   try {
-    await Promise.race([
-      peer.connect(),
-      sim.exited.then(() => {
-        throw new Error(`simulator ${sim.describeExit()} before the handshake:\n${sim.stderrTail.slice(-10).join('\n')}`);
-      }),
-    ]);
+    hdl = await InprocHdl.start({ broker, model: o.model, name: o.name, log: o.log, batch: o.batch, wave: o.wave, waveStart: o.waveStart, waveStop: o.waveStop, logLevel: o.simLogLevel });
   } catch (e) {
-    await stop();
+    await broker.stop('stack stopping');
     throw e;
   }
-  return { broker, sim, peer, endpoints, stop };
+  const peer = stackPeer(o, endpoints.qemu);
+  const stop = async () => {
+    await peer.close('stack stopping').catch(() => undefined);
+    await broker.stop('stack stopping');
+    await hdl.stop('stack stopping');
+  };
+  const hdlEnded = hdl.exited.then((): never => {
+    throw new Error(`in-process HDL peer stopped before the handshake: ${hdl.stopReason}`);
+  });
+  await connectOrStop(peer, hdlEnded, stop);
+  return { broker, hdl, peer, endpoints, stop };
 }

@@ -23,6 +23,14 @@ export interface TestResult {
   failures: string[];
   /** TAP comments that are not markers, e.g. "# mmio_read_rtt_ns p50=..". */
   comments: string[];
+  /** Every line the test printed between its markers. */
+  output?: string[];
+  /** Guest-measured duration, when the runner reports it (ns=). */
+  guestNs?: number;
+  /** RTL cycles the device ran during the test, when the host measured them. */
+  rtlCycles?: bigint;
+  /** The last transaction the broker relayed, for failure reports. */
+  lastTransaction?: string;
 }
 
 export type ConsoleEvent =
@@ -49,6 +57,7 @@ export class ConsoleParser {
     if (m) return this.marker(m[1], m[2].trim());
     const t = this.current;
     if (!t) return undefined;
+    t.output?.push(line);
     const text = line.trimStart();
     let r: RegExpMatchArray | null;
     if ((r = text.match(/^1\.\.(\d+)/))) {
@@ -80,7 +89,7 @@ export class ConsoleParser {
         return { kind: 'guest-error', text: rest };
       case 'test-begin': {
         this.finishCurrent('fail', 'the next test began before this one ended');
-        const test: TestResult = { name: rest, status: 'fail', ok: 0, notOk: 0, failures: [], comments: [], startedAt: this.now() };
+        const test: TestResult = { name: rest, status: 'fail', ok: 0, notOk: 0, failures: [], comments: [], output: [], startedAt: this.now() };
         this.tests.push(test);
         this.current = test;
         this.lastFailure = false;
@@ -91,6 +100,8 @@ export class ConsoleParser {
         const t = this.current;
         if (!t || (m && m[1] !== t.name)) return undefined;
         t.rc = m ? Number(m[2]) : undefined;
+        const ns = rest.match(/\bns=(\d+)/);
+        if (ns) t.guestNs = Number(ns[1]);
         t.durationMs = this.now() - (t.startedAt ?? this.now());
         const timedOut = t.failures.some((f) => /#\s*timeout\b/i.test(f)) || t.rc === 124;
         const planOk = t.planned === undefined ? t.ok + t.notOk > 0 : t.ok + t.notOk === t.planned;

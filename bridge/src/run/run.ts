@@ -7,7 +7,8 @@ import { Broker } from '../broker/broker';
 import { formatTable } from '../broker/stats';
 import { buildGuest, buildQemu, buildSim, Echo } from '../orchestrate/build';
 import { Proc } from '../orchestrate/process';
-import { startSim } from '../orchestrate/sim';
+import { startHdl } from '../orchestrate/sim';
+import { inprocSpec } from '../peer/inproc-hdl';
 import { brokerConfig, uniqueEndpoints } from '../orchestrate/stack';
 import { Logger } from '../util/log';
 import { ConsoleParser, TestResult } from './console';
@@ -27,6 +28,8 @@ export interface RunOptions {
   wave?: string;
   waveStart?: number;
   waveStop?: number;
+  /** 'inproc:MODEL' hosts the RTL in this process (N-API addon) instead of a cosim-sim process. */
+  hdl?: string;
   kernelArgs?: string;
   /** Where console and child output goes ([guest] / [sim] / [qemu] prefixes). */
   echo: Echo;
@@ -83,7 +86,7 @@ export async function run(o: RunOptions): Promise<RunReport> {
   const t0 = Date.now();
   const problems: string[] = [];
   const quietBuild: Echo = (l) => o.echo(l);
-  const simBin = await buildSim({ echo: quietBuild });
+  const simBin = inprocSpec(o.hdl) === undefined ? await buildSim({ echo: quietBuild }) : undefined;
   const qemuBin = await buildQemu(quietBuild);
   const guestDir = await buildGuest(quietBuild);
   const kvm = o.accel === 'tcg' ? { ok: false, why: 'TCG requested' } : await probeKvm(qemuBin);
@@ -99,7 +102,7 @@ export async function run(o: RunOptions): Promise<RunReport> {
     { onPeerGone: (side, name, reason) => !tearingDown && !reason.startsWith('sent SHUTDOWN') && problems.push(`${side} peer '${name ?? '?'}' lost: ${reason}`) },
   );
   await broker.start();
-  const sim = startSim({ binary: simBin, endpoint: ep.hdl, wave: o.wave, waveStart: o.waveStart, waveStop: o.waveStop, peerTimeoutMs: 5000, echo: (l) => o.echo(`[sim] ${l.replace(/^\[sim\]\s*/, '')}`) });
+  const sim = await startHdl({ hdl: o.hdl, broker, log: o.log, binary: simBin, endpoint: ep.hdl, wave: o.wave, waveStart: o.waveStart, waveStop: o.waveStop, peerTimeoutMs: 5000, echo: (l) => o.echo(`[sim] ${l.replace(/^\[sim\]\s*/, '')}`) });
 
   const parser = new ConsoleParser();
   const append = [
@@ -212,6 +215,8 @@ export function reportTable(r: RunReport): string {
   for (const t of r.tests.filter((x) => x.status !== 'pass' && x.failures.length)) {
     lines.push(`${t.name}:`, ...t.failures.map((f) => `  ${f}`));
   }
+  // Measurements a test reports as TAP comments ("# name key=value ...").
+  for (const t of r.tests) for (const c of t.comments.filter((x) => /^# \S+ \S+=\S+/.test(x))) lines.push(`${t.name}: ${c.slice(2)}`);
   for (const p of r.problems) lines.push(`problem: ${p}`);
   const passed = r.tests.filter((t) => t.status === 'pass').length;
   lines.push(

@@ -1,0 +1,209 @@
+// The N-API addon (dpi/napi/addon.cc, built by node-gyp into
+// build/Release/cosim_addon.node) and the model libraries it loads
+// (scripts/build-rtl.sh --lib). Messages cross as wire frames, so this side
+// encodes and decodes them with the protocol codec (protocol/wire.ts).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Echo, runBuild } from '../orchestrate/build';
+import { repoRoot } from '../orchestrate/process';
+import { decode, encode, Message } from '../protocol/wire';
+
+/** What the addon exports (dpi/napi/addon.cc). */
+interface AddonModel {
+  run(cycles: number, flags?: number): number;
+  setReset(active: boolean): void;
+  cycles(): bigint;
+  push(header: Buffer, payload?: Buffer): boolean;
+  drain(): Buffer[][] | null;
+  state(): number;
+  traceOpen(path: string): boolean;
+  traceClose(): void;
+  stats(): ModelStats;
+  stopReason(): string;
+  top(): string;
+  close(): void;
+}
+
+interface Addon {
+  Model: new (libPath: string, opts: { name?: string; logLevel?: number; plusargs?: string[] }) => AddonModel;
+  abi: number;
+  runFlags: { STOP_URGENT: number; STOP_OUTPUT: number; STOP_IDLE: number };
+  stateBits: { IDLE: number; WAITING: number; URGENT: number; STOPPING: number; FINISHED: number; ERROR: number };
+}
+
+export interface ModelStats {
+  msgsIn: number;
+  msgsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  badFrames: number;
+  errorsSent: number;
+  errorsReceived: number;
+  mmioReads: number;
+  mmioWrites: number;
+  dmaReads: number;
+  dmaReadBytes: number;
+  dmaWrites: number;
+  dmaWriteBytes: number;
+  msix: number;
+  nicTxFrames: number;
+  nicRxFrames: number;
+  uartTxBytes: number;
+  uartRxBytes: number;
+  resets: number;
+}
+
+export const ADDON_PATH = path.join(repoRoot, 'build', 'Release', 'cosim_addon.node');
+
+let addon: Addon | undefined;
+export function loadAddon(): Addon {
+  if (addon) return addon;
+  if (!fs.existsSync(ADDON_PATH)) {
+    throw new Error(`the model addon ${ADDON_PATH} is not built: run 'npm install' or 'node scripts/build-addon.js' (or 'npm run setup')`);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  addon = require(ADDON_PATH) as Addon;
+  return addon;
+}
+
+export const RunFlag = { STOP_URGENT: 1, STOP_OUTPUT: 2, STOP_IDLE: 4 } as const;
+export const StateBit = { IDLE: 1, WAITING: 2, URGENT: 4, STOPPING: 8, FINISHED: 16, ERROR: 32 } as const;
+
+const LEVELS: Record<string, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+
+export interface NativeModelOptions {
+  /** Device name the RTL's HELLO carries (default dev0). */
+  name?: string;
+  /** The shim's stderr log level: error, warn (default), info, debug. */
+  logLevel?: string;
+  /** Plusargs for the RTL ($test$plusargs), e.g. ['+verbose']. */
+  plusargs?: string[];
+}
+
+/**
+ * One Verilated model inside this process. Every call runs on this thread
+ * (Verilator's eval-thread rule); run() is bounded by its cycle count.
+ * One live model per model library.
+ */
+export class NativeModel {
+  private readonly m: AddonModel;
+  closed = false;
+
+  constructor(
+    readonly libPath: string,
+    o: NativeModelOptions = {},
+  ) {
+    const level = o.logLevel === undefined ? LEVELS.warn : LEVELS[o.logLevel];
+    if (level === undefined) throw new Error(`logLevel '${o.logLevel}' is not one of ${Object.keys(LEVELS).join(', ')}`);
+    this.m = new (loadAddon().Model)(libPath, { name: o.name, logLevel: level, plusargs: o.plusargs });
+  }
+
+  get top(): string {
+    return this.m.top();
+  }
+
+  /** Clocks up to `cycles` cycles; returns how many ran (fewer if a RunFlag condition fired or $finish). */
+  run(cycles: number, flags = 0): number {
+    return this.m.run(cycles, flags);
+  }
+
+  setReset(active: boolean): void {
+    this.m.setReset(active);
+  }
+
+  get cycles(): bigint {
+    return this.m.cycles();
+  }
+
+  /** Hands one message to the shim (validated there; a bad one is answered with an ERROR). */
+  push(msg: Message): boolean {
+    const f = encode(msg);
+    return this.m.push(f[0], f[1]);
+  }
+
+  /** Hands raw frames to the shim, exactly as received (no re-encoding). */
+  pushFrames(frames: Buffer[]): boolean {
+    return this.m.push(frames[0], frames[1]);
+  }
+
+  /** Every outbound message queued, as wire frames; [] if none. */
+  drainFrames(): Buffer[][] {
+    return this.m.drain() ?? [];
+  }
+
+  /** Every outbound message queued, decoded. */
+  drain(): Message[] {
+    const f = this.m.drain();
+    return f ? f.map((frames) => decode(frames)) : [];
+  }
+
+  state(): number {
+    return this.m.state();
+  }
+
+  traceOpen(file: string): boolean {
+    return this.m.traceOpen(file);
+  }
+
+  traceClose(): void {
+    this.m.traceClose();
+  }
+
+  stats(): ModelStats {
+    return this.m.stats();
+  }
+
+  stopReason(): string {
+    return this.m.stopReason();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.m.close();
+  }
+}
+
+/** Models known by name: the example device and the AXI test device. */
+export const NAMED_MODELS: Record<string, { top: string; filelist: string }> = {
+  example: { top: 'cosim_top', filelist: 'hdl/rtl.f' },
+  axi_test: { top: 'axi_test_top', filelist: 'hdl/test/rtl.f' },
+};
+
+/** Builds (or takes from the cache) a model library: scripts/build-rtl.sh --lib. */
+export function buildModel(o: { top?: string; filelist?: string; echo?: Echo } = {}): Promise<string> {
+  const args = ['--lib'];
+  if (o.top) args.push('--top', o.top);
+  if (o.filelist) args.push('--filelist', o.filelist);
+  return runBuild('build-rtl.sh', args, o.echo);
+}
+
+const built = new Map<string, Promise<string>>();
+
+/**
+ * The library file for a model spec:
+ *  - a name from NAMED_MODELS (`example`, `axi_test`): built or taken from the cache;
+ *  - a top module name already built with `build-rtl.sh --lib --top NAME` (build/rtl/current-lib-NAME);
+ *  - a path to a libcosim-model.so, or to a directory holding one.
+ */
+export function resolveModel(spec: string, echo: Echo = () => undefined): Promise<string> {
+  const named = NAMED_MODELS[spec];
+  if (named) {
+    let p = built.get(spec);
+    if (!p) {
+      p = buildModel({ ...named, echo });
+      built.set(spec, p);
+    }
+    return p;
+  }
+  const current = path.join(repoRoot, 'build', 'rtl', `current-lib-${spec}`);
+  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(spec) && fs.existsSync(current)) return Promise.resolve(fs.realpathSync(current));
+  const p = path.resolve(spec);
+  const file = fs.existsSync(p) && fs.statSync(p).isDirectory() ? path.join(p, 'libcosim-model.so') : p;
+  if (!fs.existsSync(file)) {
+    return Promise.reject(
+      new Error(`model '${spec}': not a known name (${Object.keys(NAMED_MODELS).join(', ')}), not a top built with 'scripts/build-rtl.sh --lib --top ${spec}', and no file ${file}`),
+    );
+  }
+  return Promise.resolve(file);
+}

@@ -1,0 +1,70 @@
+// Interrupts of the GPU front-end: one completion MSI-X per IRQ command,
+// none when masked or not asked for, INT_STATUS bits and W1C, and the
+// completion interrupt ordered after the data it announces.
+import assert from 'node:assert/strict';
+import { beforeEach, test } from 'node:test';
+import { firstDiff, pattern } from '../../bridge/src/example-ops';
+import { cmd, CMD_FLAG } from '../../bridge/src/gpu/driver';
+import { GPU_FIELD, GPU_VEC } from '../../bridge/src/gpu/regs';
+import { eventually } from '../helpers';
+import { useGpu } from '../gpu-fixture';
+
+const g = useGpu({ init: false });
+beforeEach(async () => {
+  await g.drv.init();
+  g.s.peer.msixCounts.clear();
+});
+
+const CMD_DONE = 1n << BigInt(GPU_FIELD.INT_STATUS_CMD_DONE.lsb);
+const count = (v: number) => g.s.peer.msixCounts.get(v) ?? 0;
+
+test('every command with FLAGS.IRQ sends one completion interrupt', async () => {
+  const n = 12;
+  for (let i = 0; i < n; i++) await g.drv.submit(cmd.copy(0x20000n, 0x30000n + BigInt(i * 64), 64, CMD_FLAG.IRQ), cmd.nop());
+  await g.drv.sync();
+  await eventually(() => count(GPU_VEC.COMPLETION) === n, 2000, `${n} completion interrupts`);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(count(GPU_VEC.COMPLETION), n, 'no more than one per IRQ command');
+  assert.equal(count(GPU_VEC.ERROR), 0);
+  assert.equal((await g.drv.read('INT_STATUS')) & CMD_DONE, CMD_DONE);
+  g.drv.write('INT_STATUS', CMD_DONE);
+  assert.equal((await g.drv.read('INT_STATUS')) & CMD_DONE, 0n, 'W1C');
+});
+
+test('commands without FLAGS.IRQ interrupt nothing', async () => {
+  await g.drv.submit(cmd.nop(), cmd.fill(0x30000n, 8, 1));
+  await g.drv.sync();
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(count(GPU_VEC.COMPLETION), 0);
+  assert.equal(await g.drv.read('INT_STATUS'), 0n);
+});
+
+test('INT_MASK keeps the vector quiet but INT_STATUS still records the cause', async () => {
+  g.drv.write('INT_MASK', CMD_DONE);
+  await g.drv.sync(CMD_FLAG.IRQ);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(count(GPU_VEC.COMPLETION), 0);
+  assert.equal((await g.drv.read('INT_STATUS')) & CMD_DONE, CMD_DONE);
+  g.drv.write('INT_MASK', 0);
+  await g.drv.sync(CMD_FLAG.IRQ);
+  await eventually(() => count(GPU_VEC.COMPLETION) === 1, 2000, 'interrupt after unmasking');
+});
+
+test('the completion interrupt arrives after the data of its command', async () => {
+  const len = 32 * 1024;
+  g.s.peer.memory.write(0x1000000n, pattern(len, 3));
+  let atIrq: Buffer | undefined;
+  g.s.peer.once('msix', () => (atIrq = g.s.peer.memory.read(0x2000000n, len)));
+  await g.drv.submit(cmd.copy(0x1000000n, 0x2000000n, len, CMD_FLAG.IRQ));
+  await eventually(() => atIrq !== undefined, 5000, 'completion interrupt');
+  assert.equal(firstDiff(atIrq!, pattern(len, 3)), -1, 'every byte had landed when the MSI-X came');
+});
+
+test('an error sends the error vector once, and the interrupt bits say which', async () => {
+  await g.drv.submit(cmd.raw(0x7f), cmd.raw(0x7e));
+  await eventually(() => count(GPU_VEC.ERROR) === 1, 2000, 'error interrupt');
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(count(GPU_VEC.ERROR), 1, 'the ring stopped at the first error');
+  const st = await g.drv.read('INT_STATUS');
+  assert.equal(st & (1n << BigInt(GPU_FIELD.INT_STATUS_ERROR.lsb)), 1n << BigInt(GPU_FIELD.INT_STATUS_ERROR.lsb));
+});
