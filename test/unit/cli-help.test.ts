@@ -9,11 +9,12 @@ const cosim = (...args: string[]) => spawnSync(process.execPath, [path.join(repo
 test('cosim --help lists every command', () => {
   const r = cosim('--help');
   assert.equal(r.status, 0);
-  for (const c of ['run', 'broker', 'client', 'selftest']) assert.match(r.stdout, new RegExp(`^  ${c} `, 'm'));
+  for (const c of ['run', 'regress', 'broker', 'client', 'selftest', 'junit-merge']) assert.match(r.stdout, new RegExp(`^  ${c} `, 'm'));
 });
 
 const options: Record<string, string[]> = {
-  run: ['--tests', '--timeout', '--boot-timeout', '--keep-going', '--accel', '--memory', '--mmio-timeout-ms', '--qemu-arg', '--kernel-arg', '--wave', '--wave-start', '--wave-stop', '--quiet', '--log-level', '--help'],
+  regress: ['--device', '--tests', '--grep', '--seed', '--shard', '--junit', '--timeout', '--accel', '--wave', '--hdl', '--quiet', '--help'],
+  run: ['--device', '--seed', '--hdl', '--tests', '--timeout', '--boot-timeout', '--keep-going', '--accel', '--memory', '--mmio-timeout-ms', '--qemu-arg', '--kernel-arg', '--wave', '--wave-start', '--wave-stop', '--quiet', '--log-level', '--help'],
   broker: ['--config', '--qemu-endpoint', '--hdl-endpoint', '--request-timeout-ms', '--peer-timeout-ms', '--exit-on-peer-loss', '--log-level', '--help'],
   client: ['--endpoint', '--name', '--timeout-ms', '--log-level', '--help'],
   selftest: ['--sim', '--wave', '--wave-start', '--wave-stop', '--batch', '--log-level', '--help'],

@@ -501,7 +501,7 @@ export class Broker {
     if (this.stopped && m.type !== MsgType.SHUTDOWN) return;
     if (m.type !== MsgType.PING && m.type !== MsgType.ERROR && m.type !== MsgType.PONG) {
       this.stats.forwarded(m.type, peer.side === 'hdl', m.payload.length);
-      if (peer.name !== undefined) this.noteLast(peer.name, m, peer.side === 'hdl');
+      if (peer.name !== undefined && channelOf(m.type) !== 'control') this.noteLast(peer.name, m, peer.side === 'hdl');
     }
     if (this.tracing) this.log.trace({ to: this.who(peer), msg: describe(m) }, 'tx');
     peer.deliver(encode(m));

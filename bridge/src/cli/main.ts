@@ -5,9 +5,13 @@ import { formatConf } from '../protocol/conf';
 import { InprocHdl, inprocSpec } from '../peer/inproc-hdl';
 import { QemuPeer } from '../peer/qemu-peer';
 import { resultTable, selftest } from '../selftest';
+import * as fs from 'node:fs';
+import { BootOptions, DeviceName, parseDevice } from '../run/boot';
+import { regress, regressPassed, regressTable } from '../run/regress';
 import { reportTable, run, runPassed } from '../run/run';
+import { mergeJunit, parseShard, Shard } from '../run/suite';
 import { createLogger, LOG_LEVELS } from '../util/log';
-import { bigOpt, Command, helpText, intOpt, parse, UsageError } from './args';
+import { bigOpt, Command, helpText, intOpt, OptSpec, parse, UsageError } from './args';
 
 const logLevel = { type: 'string', arg: 'LEVEL', help: `log level: ${LOG_LEVELS.join(', ')}`, default: 'info' } as const;
 
@@ -64,31 +68,61 @@ const SELFTEST: Command = {
   },
 };
 
+/** Options every command that boots the guest takes (run, regress). */
+const BOOT_OPTIONS: Record<string, OptSpec> = {
+  timeout: { type: 'string', arg: 'SECONDS', help: 'per-test timeout; a hung test is killed and reported', default: '60' },
+  'boot-timeout': { type: 'string', arg: 'SECONDS', help: 'time the guest may take to boot and load its driver', default: '180' },
+  accel: { type: 'string', arg: 'auto|kvm|tcg', help: 'accelerator; auto uses KVM only when a probe shows a KVM vCPU really runs', default: 'auto' },
+  memory: { type: 'string', arg: 'MB', help: 'guest memory', default: '512' },
+  'mmio-timeout-ms': { type: 'string', arg: 'MS', help: "QEMU's MMIO read timeout (a timed-out read returns all-ones)", default: '5000' },
+  'qemu-arg': { type: 'string', arg: 'ARG', multiple: true, help: 'extra QEMU argument, repeatable (e.g. --qemu-arg=-d --qemu-arg=guest_errors)' },
+  'kernel-arg': { type: 'string', arg: 'ARG', help: 'extra kernel command line text' },
+  wave: { type: 'string', arg: 'FILE.fst', help: 'write an FST waveform of the RTL' },
+  'wave-start': { type: 'string', arg: 'CYCLE', help: 'first cycle of the waveform window' },
+  'wave-stop': { type: 'string', arg: 'CYCLE', help: 'last cycle of the waveform window' },
+  hdl: { type: 'string', arg: 'inproc:MODEL', help: 'run the RTL inside this process (N-API addon) instead of a cosim-sim process, e.g. inproc:example' },
+  quiet: { type: 'boolean', help: 'do not stream the guest console and simulator output' },
+  'log-level': { ...logLevel, default: 'warn' },
+};
+
 const RUN: Command = {
   name: 'run',
   summary: 'Boot the guest in the patched QEMU against the Verilated RTL through a broker, run the guest suite and print a per-test table. Exits non-zero if any test fails.',
   usage: 'cosim run [options]',
   options: {
+    device: { type: 'string', arg: 'example|gpu', help: 'the RTL design and its guest suite', default: 'example' },
     tests: { type: 'string', arg: 'LIST', help: 'comma-separated guest tests to run (default: the whole suite)' },
-    timeout: { type: 'string', arg: 'SECONDS', help: 'per-test timeout; a hung test is killed and reported', default: '60' },
-    'boot-timeout': { type: 'string', arg: 'SECONDS', help: 'time the guest may take to boot and load its driver', default: '180' },
     'keep-going': { type: 'boolean', help: 'run the remaining tests after a failure (default: stop at the first)' },
-    accel: { type: 'string', arg: 'auto|kvm|tcg', help: 'accelerator; auto uses KVM only when a probe shows it works', default: 'auto' },
-    memory: { type: 'string', arg: 'MB', help: 'guest memory', default: '512' },
-    'mmio-timeout-ms': { type: 'string', arg: 'MS', help: "QEMU's MMIO read timeout (a timed-out read returns all-ones)", default: '5000' },
-    'qemu-arg': { type: 'string', arg: 'ARG', multiple: true, help: 'extra QEMU argument, repeatable (e.g. --qemu-arg=-d --qemu-arg=guest_errors)' },
-    'kernel-arg': { type: 'string', arg: 'ARG', help: 'extra kernel command line text' },
-    wave: { type: 'string', arg: 'FILE.fst', help: 'write an FST waveform of the RTL' },
-    'wave-start': { type: 'string', arg: 'CYCLE', help: 'first cycle of the waveform window' },
-    'wave-stop': { type: 'string', arg: 'CYCLE', help: 'last cycle of the waveform window' },
-    hdl: { type: 'string', arg: 'inproc:MODEL', help: "run the RTL inside this process (N-API addon) instead of a cosim-sim process, e.g. inproc:example" },
-    quiet: { type: 'boolean', help: 'do not stream the guest console and simulator output' },
-    'log-level': { ...logLevel, default: 'warn' },
+    seed: { type: 'string', arg: 'N', help: 'seed for the tests that use random data (default: random, printed)' },
+    ...BOOT_OPTIONS,
   },
   details: 'Builds (or takes from the cache) the simulator, QEMU and the guest first. Console lines are prefixed [guest], simulator lines [sim].',
 };
 
-const COMMANDS = [RUN, BROKER, CLIENT, SELFTEST];
+const REGRESS: Command = {
+  name: 'regress',
+  summary: 'Run the guest regression suite against the RTL in one boot (rebooting after a guest that wedges), with a live line per test, a table, JUnit XML and an exit code for CI.',
+  usage: 'cosim regress [options]',
+  options: {
+    device: { type: 'string', arg: 'example|gpu', help: 'the RTL design and its guest suite', default: 'gpu' },
+    tests: { type: 'string', arg: 'LIST', help: "comma-separated tests instead of the device's suite" },
+    grep: { type: 'string', arg: 'REGEX', help: 'run only the tests whose name matches' },
+    seed: { type: 'string', arg: 'N', help: 'seed for the tests that use random data (default: random, printed; pass it again to repeat a run)' },
+    shard: { type: 'string', arg: 'I/N', help: 'run the I-th of N equal slices of the selection (a CI matrix or Slurm array runs the N slices and merges the JUnit files)' },
+    junit: { type: 'string', arg: 'FILE', help: 'write JUnit XML results' },
+    ...BOOT_OPTIONS,
+  },
+  details: 'A test that hangs is killed at its timeout and reported with the last transaction the broker saw; the rest of the suite still runs. Merge shard results with `cosim junit-merge`.',
+};
+
+const JUNIT_MERGE: Command = {
+  name: 'junit-merge',
+  summary: 'Merge the JUnit XML files of several regress shards into one document on stdout.',
+  usage: 'cosim junit-merge FILE...',
+  options: {},
+};
+
+const COMMANDS = [RUN, REGRESS, BROKER, CLIENT, SELFTEST, JUNIT_MERGE];
 
 function topHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -124,6 +158,8 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === BROKER) return await runBroker(values);
     if (cmd === CLIENT) return await runClient(values, positionals);
     if (cmd === RUN) return await runGuest(values);
+    if (cmd === REGRESS) return await runRegress(values);
+    if (cmd === JUNIT_MERGE) return junitMerge(positionals);
     return await runSelftest(values);
   } catch (e) {
     if (e instanceof UsageError || e instanceof ConfigError) {
@@ -242,39 +278,83 @@ async function runSelftest(v: Values): Promise<number> {
   return failed ? 1 : 0;
 }
 
-async function runGuest(v: Values): Promise<number> {
+/** Parses BOOT_OPTIONS; the abort signal follows SIGINT/SIGTERM until release(). */
+function bootOptions(v: Values, defaultSeed: boolean): BootOptions & { release: () => void } {
   const log = createLogger(str(v['log-level']));
   const accel = str(v.accel);
   if (accel !== 'auto' && accel !== 'kvm' && accel !== 'tcg') throw new UsageError(`--accel: '${accel}' is not auto, kvm or tcg`);
-  const opt = (k: string) => (v[k] !== undefined ? intOpt(v[k], k) : undefined);
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  let device: DeviceName;
   try {
-    const report = await run({
-      log,
-      tests: str(v.tests)?.split(',').map((t) => t.trim()).filter(Boolean),
-      testTimeoutS: intOpt(v.timeout, 'timeout', 1),
-      bootTimeoutS: intOpt(v['boot-timeout'], 'boot-timeout', 1),
-      keepGoing: Boolean(v['keep-going']),
-      accel,
-      memoryMb: intOpt(v.memory, 'memory', 64),
-      mmioTimeoutMs: intOpt(v['mmio-timeout-ms'], 'mmio-timeout-ms', 10),
-      qemuArgs: (v['qemu-arg'] as string[] | undefined) ?? [],
-      kernelArgs: str(v['kernel-arg']),
-      wave: str(v.wave),
-      waveStart: opt('wave-start'),
-      waveStop: opt('wave-stop'),
-      hdl: str(v.hdl),
-      echo: v.quiet ? () => undefined : (l) => process.stderr.write(`${l}\n`),
-      signal: abort.signal,
-    });
+    device = parseDevice(str(v.device) ?? '');
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const opt = (k: string) => (v[k] !== undefined ? intOpt(v[k], k) : undefined);
+  const seed = opt('seed') ?? (defaultSeed ? Math.floor(Math.random() * 0x7fffffff) + 1 : undefined);
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    log,
+    device,
+    seed,
+    testTimeoutS: intOpt(v.timeout, 'timeout', 1),
+    bootTimeoutS: intOpt(v['boot-timeout'], 'boot-timeout', 1),
+    accel,
+    memoryMb: intOpt(v.memory, 'memory', 64),
+    mmioTimeoutMs: intOpt(v['mmio-timeout-ms'], 'mmio-timeout-ms', 10),
+    qemuArgs: (v['qemu-arg'] as string[] | undefined) ?? [],
+    kernelArgs: str(v['kernel-arg']),
+    wave: str(v.wave),
+    waveStart: opt('wave-start'),
+    waveStop: opt('wave-stop'),
+    hdl: str(v.hdl),
+    echo: v.quiet ? () => undefined : (l) => process.stderr.write(`${l}\n`),
+    progress: (l) => process.stderr.write(`${l}\n`),
+    signal: abort.signal,
+    release: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+async function runGuest(v: Values): Promise<number> {
+  const o = bootOptions(v, true);
+  try {
+    const report = await run({ ...o, tests: str(v.tests)?.split(',').map((t) => t.trim()).filter(Boolean), keepGoing: Boolean(v['keep-going']) });
     console.log(reportTable(report));
-    if (abort.signal.aborted) return 130;
+    console.log(`seed ${o.seed}`);
+    if (o.signal?.aborted) return 130;
     return runPassed(report) ? 0 : 1;
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    o.release();
   }
+}
+
+async function runRegress(v: Values): Promise<number> {
+  let grep: RegExp | undefined;
+  let shard: Shard | undefined;
+  try {
+    grep = v.grep !== undefined ? new RegExp(str(v.grep)!) : undefined;
+    shard = v.shard !== undefined ? parseShard(str(v.shard)!) : undefined;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const o = bootOptions(v, true);
+  try {
+    const report = await regress({ ...o, seed: o.seed!, tests: str(v.tests)?.split(',').map((t) => t.trim()).filter(Boolean), grep, shard, junit: str(v.junit) });
+    console.log(regressTable(report));
+    if (o.signal?.aborted) return 130;
+    return regressPassed(report) ? 0 : 1;
+  } finally {
+    o.release();
+  }
+}
+
+function junitMerge(files: string[]): number {
+  if (files.length === 0) throw new UsageError(`usage: ${JUNIT_MERGE.usage}`);
+  process.stdout.write(mergeJunit(files.map((f) => fs.readFileSync(f, 'utf8'))));
+  return 0;
 }

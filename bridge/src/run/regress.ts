@@ -1,0 +1,100 @@
+// `cosim regress`: the guest suite (or a selection) against the RTL, with a
+// live line per test, a final table, JUnit XML and an exit code for CI. One
+// boot runs the whole selection; a guest that wedges is rebooted and the
+// suite carries on after the test that wedged it.
+import * as fs from 'node:fs';
+import { formatTable } from '../broker/stats';
+import { boot, BootOptions, prepare, suiteTests } from './boot';
+import { TestResult } from './console';
+import { junitXml, Shard, selectTests } from './suite';
+
+export interface RegressOptions extends BootOptions {
+  /** Instead of the device's suite. */
+  tests?: string[];
+  grep?: RegExp;
+  shard?: Shard;
+  junit?: string;
+  seed: number;
+}
+
+export interface RegressReport {
+  tests: TestResult[];
+  boots: number;
+  bootToFirstTestMs?: number;
+  problems: string[];
+  wallMs: number;
+  accel: string;
+  seed: number;
+  shard?: Shard;
+}
+
+export async function regress(o: RegressOptions): Promise<RegressReport> {
+  const t0 = Date.now();
+  const selected = selectTests(o.tests ?? suiteTests(o.device), { grep: o.grep, shard: o.shard });
+  if (selected.length === 0) throw new Error(`no test of the ${o.device} suite matches${o.grep ? ` --grep ${o.grep.source}` : ''}${o.shard ? ` in shard ${o.shard.index}/${o.shard.count}` : ''}`);
+  o.progress(`regress: ${selected.length} tests of the ${o.device} suite, seed ${o.seed}${o.shard ? `, shard ${o.shard.index}/${o.shard.count}` : ''}`);
+  const env = await prepare(o);
+  const results = new Map<string, TestResult>();
+  const problems: string[] = [];
+  let boots = 0;
+  let bootToFirstTestMs: number | undefined;
+  // Each boot either finishes a test or is charged to the first one it did not reach.
+  while (results.size < selected.length && !o.signal?.aborted && boots <= selected.length) {
+    const remaining = selected.filter((t) => !results.has(t));
+    if (boots > 0) o.progress(`regress: rebooting for the ${remaining.length} remaining tests`);
+    boots++;
+    const r = await boot(env, o, remaining, false);
+    bootToFirstTestMs ??= r.bootToFirstTestMs;
+    problems.push(...r.problems);
+    let progress = false;
+    for (const t of r.tests) {
+      if (t.status === 'not run' || results.has(t.name) || !remaining.includes(t.name)) continue;
+      results.set(t.name, t);
+      progress = true;
+    }
+    if (!progress && !o.signal?.aborted) {
+      const first = remaining[0];
+      results.set(first, { name: first, status: 'fail', ok: 0, notOk: 0, failures: [`the guest never started this test: ${r.stopReason ?? r.problems[0] ?? 'unknown reason'}`], comments: [] });
+    }
+  }
+  const tests = selected.map((name) => results.get(name) ?? { name, status: 'not run' as const, ok: 0, notOk: 0, failures: [o.signal?.aborted ? 'interrupted' : 'not reached'], comments: [] });
+  const report: RegressReport = { tests, boots, bootToFirstTestMs, problems: [...new Set(problems)], wallMs: Date.now() - t0, accel: env.accel, seed: o.seed, shard: o.shard };
+  if (o.junit) {
+    fs.writeFileSync(
+      o.junit,
+      junitXml(tests, {
+        suite: `cosim.${o.device}`,
+        properties: { seed: o.seed, shard: o.shard ? `${o.shard.index}/${o.shard.count}` : undefined, accel: env.accel, boots, device: o.device },
+      }),
+    );
+  }
+  return report;
+}
+
+export function regressTable(r: RegressReport): string {
+  const rows = [['test', 'result', 'subtests', 'duration', 'guest time', 'RTL cycles']];
+  for (const t of r.tests) {
+    rows.push([
+      t.name,
+      t.status === 'pass' ? 'pass' : t.status.toUpperCase(),
+      `${t.ok}/${t.planned ?? t.ok + t.notOk}`,
+      t.durationMs !== undefined ? `${(t.durationMs / 1000).toFixed(1)} s` : '-',
+      t.guestNs !== undefined ? `${(t.guestNs / 1e9).toFixed(2)} s` : '-',
+      t.rtlCycles !== undefined ? String(t.rtlCycles) : '-',
+    ]);
+  }
+  const lines = [formatTable(rows)];
+  for (const t of r.tests.filter((x) => x.status !== 'pass')) {
+    lines.push(`${t.name}:`, ...t.failures.map((f) => `  ${f}`));
+    if (t.lastTransaction) lines.push(`  last transaction the broker saw: ${t.lastTransaction}`);
+  }
+  for (const p of r.problems) lines.push(`problem: ${p}`);
+  const passed = r.tests.filter((t) => t.status === 'pass').length;
+  const boot = r.bootToFirstTestMs !== undefined ? `${(r.bootToFirstTestMs / 1000).toFixed(1)} s` : '-';
+  lines.push(`${passed}/${r.tests.length} tests passed; seed ${r.seed}; ${r.accel.toUpperCase()}; ${r.boots} boot${r.boots === 1 ? '' : 's'}; boot to first test ${boot}; wall ${(r.wallMs / 1000).toFixed(1)} s`);
+  return lines.join('\n');
+}
+
+export function regressPassed(r: RegressReport): boolean {
+  return r.tests.length > 0 && r.tests.every((t) => t.status === 'pass');
+}
