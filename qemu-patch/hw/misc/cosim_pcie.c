@@ -319,6 +319,33 @@ static int cosim_recv(CosimPCIeState *s, CosimMsg *m)
     return 1;
 }
 
+/*
+ * Wait until deadline (cosim_now_ms clock) for the next well-formed message.
+ * Returns 1 with *m filled, 0 at the deadline, -1 if zmq_poll failed.
+ */
+static int cosim_recv_wait(CosimPCIeState *s, CosimMsg *m, int64_t deadline)
+{
+    for (;;) {
+        zmq_pollitem_t item = { .socket = s->zsock, .events = ZMQ_POLLIN };
+        int rc = cosim_recv(s, m);
+        int64_t left;
+
+        if (rc > 0) {
+            return 1;
+        }
+        if (rc < 0) {
+            continue;
+        }
+        left = deadline - cosim_now_ms();
+        if (left <= 0) {
+            return 0;
+        }
+        if (zmq_poll(&item, 1, left) < 0 && zmq_errno() != EINTR) {
+            return -1;
+        }
+    }
+}
+
 static bool cosim_readable(CosimPCIeState *s)
 {
     uint32_t events = 0;
@@ -636,28 +663,19 @@ static uint64_t cosim_mmio_read(void *opaque, hwaddr addr, unsigned size)
 
     deadline = cosim_now_ms() + s->timeout_ms;
     for (;;) {
-        int rc = cosim_recv(s, &m);
+        int rc = cosim_recv_wait(s, &m, deadline);
 
-        if (rc < 0) {
-            continue;
-        }
         if (rc == 0) {
-            zmq_pollitem_t item = { .socket = s->zsock, .events = ZMQ_POLLIN };
-            int64_t left = deadline - cosim_now_ms();
-
-            if (left <= 0) {
-                s->stats.read_timeouts++;
-                error_report("cosim-pcie: %s timed out after %u ms (broker "
-                             "%s)", what, s->timeout_ms, s->endpoint);
-                break;
-            }
-            if (zmq_poll(&item, 1, left) < 0 && zmq_errno() != EINTR) {
-                s->stats.read_errors++;
-                error_report("cosim-pcie: %s: zmq_poll failed: %s", what,
-                             zmq_strerror(zmq_errno()));
-                break;
-            }
-            continue;
+            s->stats.read_timeouts++;
+            error_report("cosim-pcie: %s timed out after %u ms (broker %s)",
+                         what, s->timeout_ms, s->endpoint);
+            break;
+        }
+        if (rc < 0) {
+            s->stats.read_errors++;
+            error_report("cosim-pcie: %s: zmq_poll failed: %s", what,
+                         zmq_strerror(zmq_errno()));
+            break;
         }
         if (m.h.type == COSIM_MMIO_READ_CPL && m.h.tag == tag) {
             size_t len = cosim_msg_len(&m);
@@ -830,28 +848,19 @@ static bool cosim_handshake(CosimPCIeState *s, Error **errp)
     }
 
     for (;;) {
-        int rc = cosim_recv(s, &m);
+        int rc = cosim_recv_wait(s, &m, deadline);
 
-        if (rc < 0) {
-            continue;
-        }
         if (rc == 0) {
-            zmq_pollitem_t item = { .socket = s->zsock, .events = ZMQ_POLLIN };
-            int64_t left = deadline - cosim_now_ms();
-
-            if (left <= 0) {
-                error_setg(errp, "cosim-pcie: no broker answered at %s within "
-                           "%u ms (device '%s'; is `cosim broker` running "
-                           "with --qemu-endpoint %s?)", s->endpoint,
-                           s->timeout_ms, s->name, s->endpoint);
-                return false;
-            }
-            if (zmq_poll(&item, 1, left) < 0 && zmq_errno() != EINTR) {
-                error_setg(errp, "cosim-pcie: zmq_poll on %s failed: %s",
-                           s->endpoint, zmq_strerror(zmq_errno()));
-                return false;
-            }
-            continue;
+            error_setg(errp, "cosim-pcie: no broker answered at %s within "
+                       "%u ms (device '%s'; is `cosim broker` running "
+                       "with --qemu-endpoint %s?)", s->endpoint,
+                       s->timeout_ms, s->name, s->endpoint);
+            return false;
+        }
+        if (rc < 0) {
+            error_setg(errp, "cosim-pcie: zmq_poll on %s failed: %s",
+                       s->endpoint, zmq_strerror(zmq_errno()));
+            return false;
         }
         switch (m.h.type) {
         case COSIM_CONF:
