@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds the guest image: Debian's current amd64 kernel (vmlinuz), the
-# cosim_gpu.ko driver built against the matching headers, static test programs
-# and a busybox initramfs that loads the driver and runs the suite
-# (guest/README.md).
+# cosim_gpu.ko driver built against the matching headers, the user-space
+# library libcosimgpu.a, static test programs and a busybox initramfs that
+# loads the driver and runs a suite (guest/README.md).
 #
 # Prints the absolute path of a directory holding vmlinuz, initramfs.cpio.gz,
-# cosim_gpu.ko (and build-info.txt, kernel.config) as the LAST stdout line;
+# cosim_gpu.ko, lib/ (libcosimgpu.a + headers) (and build-info.txt,
+# kernel.config) as the LAST stdout line;
 # progress goes to stderr. The result is cached in build/guest/<hash>/, <hash>
 # covering every input: guest/ sources, this script, the kernel package
 # version, busybox/libc/gcc package versions. Built in a temporary directory
@@ -140,16 +141,29 @@ deps=$(modinfo -F depends "$ko")
 [ -z "$deps" ] || die "cosim_gpu.ko depends on other modules ($deps); ship them too"
 cp "$ko" "$tmp/out/cosim_gpu.ko"
 
-# 6. Static test programs: every guest/tests/*.c but the helper is a program.
-log "building test programs"
+# 6. The user-space library, then static test programs: every guest/tests/*.c
+#    but the helpers (cosim_test.c, gpu_test.c) is a program, linked with the
+#    helpers and libcosimgpu.a.
+log "building libcosimgpu.a and test programs"
+cflags=(-O2 -Wall -Wextra -Werror -Iguest/include -Iguest/lib -Iguest/tests)
+mkdir -p "$tmp/lib" "$tmp/out/lib"
+for c in guest/lib/*.c; do
+  gcc "${cflags[@]}" -c -o "$tmp/lib/$(basename "$c" .c).o" "$c" >&2 || die "library source $c failed to build"
+done
+ar rcs "$tmp/lib/libcosimgpu.a" "$tmp"/lib/*.o
+cp "$tmp/lib/libcosimgpu.a" guest/lib/cosimgpu.h guest/include/cosim_gpu_uapi.h \
+   guest/include/cosim_gpu_regs.h "$tmp/out/lib/"
+helpers=(guest/tests/cosim_test.c guest/tests/gpu_test.c)
 progs=()
 for c in guest/tests/*.c; do
   name=$(basename "$c" .c)
-  [ "$name" = cosim_test ] && continue
-  gcc -static -O2 -s -Wall -Wextra -Werror -Iguest/include -Iguest/tests \
-      -o "$tmp/$name" "$c" guest/tests/cosim_test.c >&2 || die "test program $name failed to build"
+  case "$name" in cosim_test|gpu_test) continue ;; esac
+  gcc -static -s "${cflags[@]}" -o "$tmp/$name" "$c" "${helpers[@]}" \
+      "$tmp/lib/libcosimgpu.a" >&2 || die "test program $name failed to build"
   progs+=("$name")
 done
+gcc -static -s "${cflags[@]}" -o "$tmp/cosim-clock" guest/initramfs/cosim-clock.c >&2 ||
+  die "cosim-clock failed to build"
 
 # 7. The initramfs tree.
 log "assembling initramfs"
@@ -163,7 +177,8 @@ cp "$busybox" "$r/bin/busybox"
 done
 install -m 0755 guest/initramfs/init "$r/init"
 install -m 0755 guest/initramfs/run-suite "$r/cosim/run-suite"
-install -m 0644 guest/tests/suite.txt "$r/cosim/suite.txt"
+for f in guest/tests/suite*.txt; do install -m 0644 "$f" "$r/cosim/$(basename "$f")"; done
+install -m 0755 "$tmp/cosim-clock" "$r/cosim/clock"
 install -m 0644 "$ko" "$r/cosim/cosim_gpu.ko"
 for p in "${progs[@]}"; do install -m 0755 "$tmp/$p" "$r/cosim/tests/$p"; done
 # The kernel opens /dev/console before /init runs; /init remounts /dev anyway.
@@ -183,6 +198,10 @@ find "$r" -exec touch -h -d @0 {} +
   echo "busybox=$(installed_version busybox-static)"
   echo "tests=${progs[*]}"
   echo "default_suite=$(grep -v '^#' guest/tests/suite.txt | tr '\n' ' ')"
+  for f in guest/tests/suite-*.txt; do
+    n=$(basename "$f" .txt); n=${n#suite-}
+    echo "suite_$n=$(grep -v '^#' "$f" | tr '\n' ' ')"
+  done
   echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 } > "$tmp/out/build-info.txt"
 

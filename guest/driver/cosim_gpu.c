@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cosim_gpu - guest driver for the qemu-hdl-bridge PCIe device (`-device
- * cosim-pcie`, ids 1234:c051), whose behaviour comes from Verilated RTL.
+ * cosim_gpu - guest driver for the qemu-hdl-bridge PCIe devices (`-device
+ * cosim-pcie`), whose behaviour comes from Verilated RTL: the example device
+ * (1234:c051, docs/example-device.md) and the GPU front-end (1234:c0de,
+ * docs/gpu.md). The id table gives each its capability flags (COSIM_CAP_*).
  *
  * Exposes each bound device as /dev/cosimN with the ioctl ABI of
  * include/cosim_gpu_uapi.h: register access to every BAR, coherent DMA
@@ -9,10 +11,17 @@
  * device info. Per-vector counters are also in
  * /sys/class/cosim/cosimN/irq_counts.
  *
+ * With COSIM_CAP_GPU the driver also owns the command ring (submission,
+ * fences woken by the completion vector, error recording on the error
+ * vector, soft reset and resume): /sys/class/cosim/cosimN/gpu_state and the
+ * COSIM_GPU_IOC_* ioctls.
+ *
  * Probe order (each step undone in reverse on error and on remove):
  *   pci_enable_device -> dma_set_mask_and_coherent(64, else 32) ->
  *   pci_set_master -> pci_request_regions -> pci_iomap(each BAR) ->
- *   pci_alloc_irq_vectors(MSI-X, all) + request_irq(each) -> cdev + device.
+ *   pci_alloc_irq_vectors(MSI-X, all) + request_irq(each) ->
+ *   [GPU: ring + fence memory, soft reset, ring programmed and enabled] ->
+ *   cdev + device.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -36,8 +45,11 @@
 #include <linux/atomic.h>
 #include <linux/jiffies.h>
 #include <linux/version.h>
+#include <linux/delay.h>
+#include <linux/sched/signal.h>
 
 #include "cosim_gpu_uapi.h"
+#include "cosim_gpu_regs.h"
 
 #define DRV_NAME	"cosim_gpu"
 #define CLASS_NAME	"cosim"
@@ -48,11 +60,47 @@
 #define PCI_IRQ_INTX PCI_IRQ_LEGACY
 #endif
 
+/* driver_data: the device's COSIM_CAP_* flags */
 static const struct pci_device_id cosim_ids[] = {
-	{ PCI_DEVICE(0x1234, 0xc051) },
+	{ PCI_DEVICE(0x1234, 0xc051), .driver_data = 0 },
+	{ PCI_DEVICE(COSIM_GPU_VENDOR_ID, COSIM_GPU_DEVICE_ID), .driver_data = COSIM_CAP_GPU },
 	{ 0 }
 };
 MODULE_DEVICE_TABLE(pci, cosim_ids);
+
+static unsigned int ring_entries = 256;
+module_param(ring_entries, uint, 0444);
+MODULE_PARM_DESC(ring_entries, "GPU command ring entries at probe (power of two, 2..4096; default 256)");
+
+#define GPU_RING_MAX		COSIM_GPU_RING_MAX_ENTRIES
+#define GPU_CMD			COSIM_GPU_CMD_SIZE
+#define GPU_SUBMIT_TIMEOUT_MS	10000
+#define GPU_RESET_TIMEOUT_MS	2000
+
+/* The GPU front-end's command ring as the driver keeps it. */
+struct cosim_gpu {
+	/* serializes submit, reset and resume (ring tail and programming) */
+	struct mutex lock;
+	void *ring;			/* GPU_RING_MAX entries allocated, `entries` used */
+	dma_addr_t ring_bus;
+	u32 entries;
+	u32 tail;			/* next entry the driver writes */
+	u32 head;			/* last RING_HEAD read */
+	bool enabled;
+	u64 *fence;			/* fence memory: the device writes sequence numbers here */
+	dma_addr_t fence_bus;
+	atomic64_t seq;			/* last sequence number submitted */
+	wait_queue_head_t wq;		/* fence waiters: completion/error vectors, reset */
+	bool poll;			/* no completion/error vectors: waiters poll */
+	/* error state, written by the error thread and by reset/resume */
+	struct mutex err_lock;
+	bool halted;
+	u32 err_code, err_head;
+	u64 err_addr, err_completed;
+	u64 errors, resets, resumes;
+	/* sequence numbers (lost_lo, lost_hi] were lost to the last soft reset */
+	u64 lost_lo, lost_hi;
+};
 
 struct cosim_vec {
 	struct cosim_dev *cd;
@@ -66,6 +114,8 @@ struct cosim_vec {
 struct cosim_dev {
 	struct kref ref;
 	struct pci_dev *pdev;
+	u32 caps;			/* COSIM_CAP_* from the id table */
+	bool removing;			/* remove started: long polls give up */
 	int minor;
 	struct cdev cdev;
 	struct device *chardev;
@@ -76,7 +126,13 @@ struct cosim_dev {
 	u8 irq_mode;
 	unsigned int nvec;
 	struct cosim_vec vec[COSIM_MAX_VECTORS];
+	struct cosim_gpu gpu;		/* COSIM_CAP_GPU only */
 };
+
+static bool is_gpu(const struct cosim_dev *cd)
+{
+	return cd->caps & COSIM_CAP_GPU;
+}
 
 struct cosim_buf {
 	struct list_head node;
@@ -104,6 +160,12 @@ static void cosim_dev_release(struct kref *ref)
 {
 	struct cosim_dev *cd = container_of(ref, struct cosim_dev, ref);
 
+	/*
+	 * The GPU's fence memory outlives remove: fence waiters of files still
+	 * open read it until they see the device is dead.
+	 */
+	if (is_gpu(cd) && cd->gpu.fence)
+		dma_free_coherent(&cd->pdev->dev, PAGE_SIZE, cd->gpu.fence, cd->gpu.fence_bus);
 	pci_dev_put(cd->pdev);
 	kfree(cd);
 }
@@ -116,12 +178,31 @@ static void cosim_dev_put(struct cosim_dev *cd)
 /* ------------------------------------------------------------------ */
 /* interrupts                                                         */
 
+static void gpu_check_error(struct cosim_dev *cd);
+
 static irqreturn_t cosim_irq(int irq, void *data)
 {
 	struct cosim_vec *v = data;
+	struct cosim_dev *cd = v->cd;
 
 	atomic64_inc(&v->count);
 	wake_up_all(&v->wq);
+	if (is_gpu(cd)) {
+		/* Completion: the fence memory says what is done; no MMIO here. */
+		if (v->index == COSIM_GPU_VEC_COMPLETION)
+			wake_up_all(&cd->gpu.wq);
+		/* Error: the registers are read in the thread (MMIO may be slow). */
+		else if (v->index == COSIM_GPU_VEC_ERROR)
+			return IRQ_WAKE_THREAD;
+	}
+	return IRQ_HANDLED;
+}
+
+static irqreturn_t cosim_irq_thread(int irq, void *data)
+{
+	struct cosim_vec *v = data;
+
+	gpu_check_error(v->cd);
 	return IRQ_HANDLED;
 }
 
@@ -183,9 +264,13 @@ static int cosim_setup_irqs(struct cosim_dev *cd)
 			goto err;
 		}
 		snprintf(v->name, sizeof(v->name), "cosim%d-v%d", cd->minor, i);
-		ret = request_irq(irq, cosim_irq,
-				  cd->irq_mode == COSIM_IRQ_MODE_INTX ? IRQF_SHARED : 0,
-				  v->name, v);
+		if (is_gpu(cd) && i == COSIM_GPU_VEC_ERROR)
+			ret = request_threaded_irq(irq, cosim_irq, cosim_irq_thread, IRQF_ONESHOT,
+						   v->name, v);
+		else
+			ret = request_irq(irq, cosim_irq,
+					  cd->irq_mode == COSIM_IRQ_MODE_INTX ? IRQF_SHARED : 0,
+					  v->name, v);
 		if (ret)
 			goto err;
 		v->irq = irq;
@@ -195,6 +280,534 @@ err:
 	dev_err(&pdev->dev, "request_irq for vector %d failed (%d)\n", i, ret);
 	cosim_free_irqs(cd);
 	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* GPU front-end: command ring, fences, errors, reset                 */
+
+static u64 gpu_rd(struct cosim_dev *cd, u32 off)
+{
+	return readq(cd->bar[COSIM_GPU_BAR_REGS] + off);
+}
+
+static void gpu_wr(struct cosim_dev *cd, u32 off, u64 val)
+{
+	writeq(val, cd->bar[COSIM_GPU_BAR_REGS] + off);
+}
+
+static const char *gpu_err_name(u32 code)
+{
+	static const char * const names[] = {
+		[COSIM_GPU_ERR_NONE] = "NONE",
+		[COSIM_GPU_ERR_BAD_OPCODE] = "BAD_OPCODE",
+		[COSIM_GPU_ERR_RING_OVERRUN] = "RING_OVERRUN",
+		[COSIM_GPU_ERR_DMA] = "DMA",
+		[COSIM_GPU_ERR_BAD_ARG] = "BAD_ARG",
+		[COSIM_GPU_ERR_RING_CONFIG] = "RING_CONFIG",
+	};
+
+	return code < ARRAY_SIZE(names) && names[code] ? names[code] : "unknown";
+}
+
+static u64 gpu_completed(struct cosim_gpu *g)
+{
+	return READ_ONCE(*g->fence);
+}
+
+/*
+ * If the device is halted, records its error (first time since the last
+ * reset/resume), clears INT_STATUS.ERROR and wakes the fence waiters.
+ * Returns true if it is halted. Sleeps (MMIO reads); called with g->lock
+ * held (so that a reset cannot run between the reads and the recording) and
+ * the BARs mapped.
+ */
+static bool gpu_check_error_locked(struct cosim_dev *cd)
+{
+	struct cosim_gpu *g = &cd->gpu;
+	u64 st, code, addr, head;
+	bool fresh = false;
+
+	if (!is_gpu(cd) || !g->fence)
+		return false;
+	st = gpu_rd(cd, COSIM_GPU_REG_STATUS);
+	if (st == ~0ull || !(st & COSIM_GPU_STATUS_HALTED_MASK))
+		return false;	/* all-ones: the device did not answer */
+	code = gpu_rd(cd, COSIM_GPU_REG_ERR_CODE) & COSIM_GPU_ERR_CODE_CODE_MASK;
+	addr = gpu_rd(cd, COSIM_GPU_REG_ERR_ADDR);
+	head = gpu_rd(cd, COSIM_GPU_REG_RING_HEAD);
+	gpu_wr(cd, COSIM_GPU_REG_INT_STATUS, COSIM_GPU_INT_STATUS_ERROR_MASK);
+
+	mutex_lock(&g->err_lock);
+	/* A new error, or one after the error was cleared behind our back. */
+	if (!g->halted || code != g->err_code || addr != g->err_addr || head != g->err_head) {
+		g->halted = true;
+		g->err_code = code;
+		g->err_addr = addr;
+		g->err_head = head;
+		g->err_completed = gpu_completed(g);
+		g->errors++;
+		fresh = true;
+	}
+	mutex_unlock(&g->err_lock);
+	if (fresh)
+		dev_warn(&cd->pdev->dev,
+			 "cosim%d: command ring halted: ERR_CODE %llu (%s) ERR_ADDR 0x%llx RING_HEAD %llu (failing entry %llu), fence %llu of %lld\n",
+			 cd->minor, code, gpu_err_name(code), addr, head,
+			 (head + g->entries - 1) % max(g->entries, 1u),
+			 gpu_completed(g), (long long)atomic64_read(&g->seq));
+	wake_up_all(&g->wq);
+	return true;
+}
+
+/* The error vector's thread, and waits that time out. */
+static void gpu_check_error(struct cosim_dev *cd)
+{
+	if (!is_gpu(cd))
+		return;
+	mutex_lock(&cd->gpu.lock);
+	gpu_check_error_locked(cd);
+	mutex_unlock(&cd->gpu.lock);
+}
+
+/* Waits for STATUS.RESETTING to clear. */
+static int gpu_wait_reset_done(struct cosim_dev *cd, unsigned int timeout_ms)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms);
+	u64 st;
+
+	for (;;) {
+		st = gpu_rd(cd, COSIM_GPU_REG_STATUS);
+		if (st == ~0ull) {
+			dev_err(&cd->pdev->dev, "cosim%d: STATUS reads all-ones during soft reset\n",
+				cd->minor);
+			return -EIO;
+		}
+		if (!(st & COSIM_GPU_STATUS_RESETTING_MASK))
+			return 0;
+		if (time_after(jiffies, deadline)) {
+			dev_err(&cd->pdev->dev, "cosim%d: STATUS.RESETTING still set after %u ms\n",
+				cd->minor, timeout_ms);
+			return -ETIMEDOUT;
+		}
+		usleep_range(20, 100);
+	}
+}
+
+/*
+ * Soft reset, then the ring: RING_BASE/RING_SIZE/FENCE_ADDR, INT_MASK 0,
+ * RING_CTRL.ENABLE. Work not completed is lost (its waiters get EIO).
+ * Called with g->lock held.
+ */
+static int gpu_hw_init(struct cosim_dev *cd, u32 entries, unsigned int timeout_ms)
+{
+	struct cosim_gpu *g = &cd->gpu;
+	u64 st, done, seq;
+	int ret;
+
+	g->enabled = false;
+	gpu_wr(cd, COSIM_GPU_REG_SOFT_RESET, COSIM_GPU_SOFT_RESET_RESET_MASK);
+	ret = gpu_wait_reset_done(cd, timeout_ms);
+	if (ret)
+		return ret;
+
+	/* Nothing runs now: what did not complete never will. */
+	mutex_lock(&g->err_lock);
+	done = gpu_completed(g);
+	seq = atomic64_read(&g->seq);
+	if (seq > done) {
+		g->lost_lo = done;
+		g->lost_hi = seq;
+	}
+	g->halted = false;
+	g->resets++;
+	mutex_unlock(&g->err_lock);
+
+	g->entries = entries;
+	g->tail = 0;
+	g->head = 0;
+	memset(g->ring, 0, (size_t)GPU_RING_MAX * GPU_CMD);
+	gpu_wr(cd, COSIM_GPU_REG_RING_BASE, g->ring_bus);
+	gpu_wr(cd, COSIM_GPU_REG_RING_SIZE, entries);
+	gpu_wr(cd, COSIM_GPU_REG_FENCE_ADDR, g->fence_bus);
+	gpu_wr(cd, COSIM_GPU_REG_INT_MASK, 0);
+	gpu_wr(cd, COSIM_GPU_REG_RING_CTRL, COSIM_GPU_RING_CTRL_ENABLE_MASK);
+	st = gpu_rd(cd, COSIM_GPU_REG_STATUS);
+	wake_up_all(&g->wq);
+	if (st == ~0ull || !(st & COSIM_GPU_STATUS_ENABLED_MASK) ||
+	    (st & COSIM_GPU_STATUS_HALTED_MASK)) {
+		dev_err(&cd->pdev->dev,
+			"cosim%d: command ring did not come up: STATUS 0x%llx ERR_CODE %llu\n",
+			cd->minor, st, gpu_rd(cd, COSIM_GPU_REG_ERR_CODE));
+		return -EIO;
+	}
+	g->enabled = true;
+	return 0;
+}
+
+static u32 gpu_room(const struct cosim_gpu *g)
+{
+	return g->entries - 1 - ((g->tail - g->head + g->entries) & (g->entries - 1));
+}
+
+static void gpu_doorbell(struct cosim_dev *cd)
+{
+	/* The entries must be in memory before the device is told about them. */
+	wmb();
+	iowrite32(cd->gpu.tail, cd->bar[COSIM_GPU_BAR_DOORBELL] + COSIM_GPU_REG_DOORBELL);
+}
+
+/* Polls RING_HEAD until there is room. Called with g->lock held. */
+static int gpu_wait_room(struct cosim_dev *cd, unsigned long deadline)
+{
+	struct cosim_gpu *g = &cd->gpu;
+	unsigned int delay = 10, n = 0;
+	u64 head;
+
+	for (;;) {
+		head = gpu_rd(cd, COSIM_GPU_REG_RING_HEAD);
+		if (head == ~0ull) {
+			dev_err(&cd->pdev->dev, "cosim%d: RING_HEAD reads all-ones\n", cd->minor);
+			return -EIO;
+		}
+		g->head = head & (g->entries - 1);
+		if (gpu_room(g))
+			return 0;
+		if (READ_ONCE(g->halted) || (++n % 8 == 0 && gpu_check_error_locked(cd)))
+			return -EIO;
+		if (READ_ONCE(cd->removing))
+			return -ENODEV;
+		if (signal_pending(current))
+			return -EINTR;
+		if (time_after(jiffies, deadline))
+			return -ETIMEDOUT;
+		usleep_range(delay, delay * 2);
+		delay = min(delay * 2, 1000u);
+	}
+}
+
+/* Writes one entry at the tail, waiting for room (publishing what is pending). */
+static int gpu_put(struct cosim_dev *cd, const void *cmd, bool *pending, unsigned long deadline)
+{
+	struct cosim_gpu *g = &cd->gpu;
+	int ret;
+
+	if (!gpu_room(g)) {
+		if (*pending)
+			gpu_doorbell(cd);
+		*pending = false;
+		ret = gpu_wait_room(cd, deadline);
+		if (ret)
+			return ret;
+	}
+	memcpy(g->ring + (size_t)g->tail * GPU_CMD, cmd, GPU_CMD);
+	g->tail = (g->tail + 1) & (g->entries - 1);
+	*pending = true;
+	return 0;
+}
+
+static long gpu_submit(struct cosim_dev *cd, void __user *arg)
+{
+	struct cosim_gpu *g = &cd->gpu;
+	struct cosim_gpu_cmd_write_fence fence;
+	struct cosim_gpu_submit s;
+	unsigned long deadline;
+	bool pending = false;
+	u8 *cmds = NULL;
+	long ret = 0;
+	u32 i;
+
+	if (copy_from_user(&s, arg, sizeof(s)))
+		return -EFAULT;
+	s.submitted = 0;
+	s.seq = atomic64_read(&g->seq);
+	if (s.flags & ~(COSIM_GPU_SUBMIT_NO_FENCE | COSIM_GPU_SUBMIT_FENCE_NO_IRQ) ||
+	    s.count > COSIM_GPU_SUBMIT_MAX)
+		return -EINVAL;
+	if (s.count) {
+		cmds = kvmalloc_array(s.count, GPU_CMD, GFP_KERNEL);
+		if (!cmds)
+			return -ENOMEM;
+		if (copy_from_user(cmds, u64_to_user_ptr(s.cmds), (size_t)s.count * GPU_CMD)) {
+			ret = -EFAULT;
+			goto out_free;
+		}
+	}
+	/* FENCE_ADDR belongs to the driver's sequence numbers. */
+	for (i = 0; i < s.count; i++) {
+		const struct cosim_gpu_cmd_write_fence *f = (const void *)(cmds + (size_t)i * GPU_CMD);
+
+		if (f->opcode == COSIM_GPU_OP_WRITE_FENCE && f->addr == 0 &&
+		    !(f->flags & COSIM_GPU_CMD_FLAGS_DST_VRAM_MASK)) {
+			ret = -EINVAL;
+			goto out_free;
+		}
+	}
+
+	deadline = jiffies + msecs_to_jiffies(s.timeout_ms ? s.timeout_ms : GPU_SUBMIT_TIMEOUT_MS);
+	if (mutex_lock_interruptible(&g->lock)) {
+		ret = -EINTR;
+		goto out_free;
+	}
+	if (!g->enabled || READ_ONCE(g->halted)) {
+		ret = -EIO;
+		goto out_unlock;
+	}
+	for (i = 0; i < s.count; i++) {
+		ret = gpu_put(cd, cmds + (size_t)i * GPU_CMD, &pending, deadline);
+		if (ret)
+			break;
+		s.submitted++;
+	}
+	if (!ret && !(s.flags & COSIM_GPU_SUBMIT_NO_FENCE)) {
+		memset(&fence, 0, sizeof(fence));
+		fence.opcode = COSIM_GPU_OP_WRITE_FENCE;
+		fence.flags = (s.flags & COSIM_GPU_SUBMIT_FENCE_NO_IRQ) ? 0 : COSIM_GPU_CMD_FLAGS_IRQ_MASK;
+		fence.addr = 0;	/* FENCE_ADDR */
+		fence.value = atomic64_read(&g->seq) + 1;
+		ret = gpu_put(cd, &fence, &pending, deadline);
+		if (!ret)
+			atomic64_set(&g->seq, fence.value);
+	}
+	if (pending)
+		gpu_doorbell(cd);
+	s.seq = atomic64_read(&g->seq);
+out_unlock:
+	mutex_unlock(&g->lock);
+out_free:
+	kvfree(cmds);
+	if (copy_to_user(arg, &s, sizeof(s)) && !ret)
+		ret = -EFAULT;
+	return ret;
+}
+
+/* 0: seq completed; -EIO: it never will (halted, lost to a reset); 1: pending. */
+static int gpu_fence_state(struct cosim_gpu *g, u64 seq)
+{
+	if (seq > READ_ONCE(g->lost_lo) && seq <= READ_ONCE(g->lost_hi))
+		return -EIO;
+	if (gpu_completed(g) >= seq)
+		return 0;
+	return READ_ONCE(g->halted) ? -EIO : 1;
+}
+
+/* Called holding a reference on cd but not cd->lock (like WAIT_IRQ). */
+static long gpu_wait_fence(struct cosim_dev *cd, void __user *arg)
+{
+	struct cosim_gpu *g = &cd->gpu;
+	struct cosim_gpu_wait w;
+	unsigned long deadline;
+	long ret, left;
+	bool poll;
+
+	if (copy_from_user(&w, arg, sizeof(w)))
+		return -EFAULT;
+	if (w.flags & ~COSIM_GPU_WAIT_POLL)
+		return -EINVAL;
+	if (w.seq > (u64)atomic64_read(&g->seq))
+		return -EINVAL;
+	poll = (w.flags & COSIM_GPU_WAIT_POLL) || g->poll;
+	deadline = jiffies + msecs_to_jiffies(w.timeout_ms);
+	for (;;) {
+		ret = gpu_fence_state(g, w.seq);
+		if (ret <= 0)
+			break;
+		if (READ_ONCE(cd->dead)) {
+			ret = -ENODEV;
+			break;
+		}
+		left = (long)(deadline - jiffies);
+		if (left <= 0) {
+			/* The error vector may be masked: look at the device once. */
+			down_read(&cd->lock);
+			if (!cd->dead)
+				gpu_check_error(cd);
+			up_read(&cd->lock);
+			ret = gpu_fence_state(g, w.seq);
+			if (ret > 0)
+				ret = -ETIMEDOUT;
+			break;
+		}
+		if (poll)
+			left = min(left, (long)msecs_to_jiffies(1));
+		left = wait_event_interruptible_timeout(g->wq,
+				gpu_fence_state(g, w.seq) <= 0 || READ_ONCE(cd->dead), left);
+		if (left < 0) {
+			ret = left;	/* -ERESTARTSYS */
+			break;
+		}
+	}
+	rmb();	/* the data before the fence, for whoever reads it next */
+	w.completed = gpu_completed(g);
+	if (copy_to_user(arg, &w, sizeof(w)) && ret >= 0)
+		return -EFAULT;
+	return ret;
+}
+
+static void gpu_fill_status(struct cosim_dev *cd, struct cosim_gpu_status *st, bool read_hw)
+{
+	struct cosim_gpu *g = &cd->gpu;
+
+	memset(st, 0, sizeof(*st));
+	st->caps = cd->caps;
+	if (!is_gpu(cd))
+		return;
+	if (read_hw) {
+		st->ring_head = gpu_rd(cd, COSIM_GPU_REG_RING_HEAD);
+		st->hw_status = gpu_rd(cd, COSIM_GPU_REG_STATUS);
+	}
+	st->ring_bus = g->ring_bus;
+	st->ring_entries = g->entries;
+	st->ring_tail = g->tail;
+	st->fence_bus = g->fence_bus;
+	st->seq_submitted = atomic64_read(&g->seq);
+	st->seq_completed = gpu_completed(g);
+	mutex_lock(&g->err_lock);
+	st->flags = (g->enabled ? COSIM_GPU_ST_ENABLED : 0) | (g->halted ? COSIM_GPU_ST_HALTED : 0);
+	st->err_code = g->err_code;
+	st->err_head = g->err_head;
+	st->err_addr = g->err_addr;
+	st->err_completed = g->err_completed;
+	st->errors = g->errors;
+	st->resets = g->resets;
+	st->resumes = g->resumes;
+	mutex_unlock(&g->err_lock);
+}
+
+static long gpu_status(struct cosim_dev *cd, void __user *arg)
+{
+	struct cosim_gpu_status st;
+
+	gpu_fill_status(cd, &st, true);
+	return copy_to_user(arg, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+static long gpu_reset(struct cosim_dev *cd, void __user *arg)
+{
+	struct cosim_gpu *g = &cd->gpu;
+	struct cosim_gpu_reset r;
+	long ret;
+
+	if (copy_from_user(&r, arg, sizeof(r)))
+		return -EFAULT;
+	if (r.flags & ~COSIM_GPU_RESET_RESUME)
+		return -EINVAL;
+	if (r.ring_entries && (r.ring_entries < COSIM_GPU_RING_MIN_ENTRIES ||
+			       r.ring_entries > GPU_RING_MAX || !is_power_of_2(r.ring_entries) ||
+			       (r.flags & COSIM_GPU_RESET_RESUME)))
+		return -EINVAL;
+	if (mutex_lock_interruptible(&g->lock))
+		return -EINTR;
+	if (r.flags & COSIM_GPU_RESET_RESUME) {
+		gpu_wr(cd, COSIM_GPU_REG_RING_CTRL,
+		       COSIM_GPU_RING_CTRL_ENABLE_MASK | COSIM_GPU_RING_CTRL_CLEAR_ERROR_MASK);
+		mutex_lock(&g->err_lock);
+		g->halted = false;
+		g->resumes++;
+		mutex_unlock(&g->err_lock);
+		ret = 0;
+	} else {
+		ret = gpu_hw_init(cd, r.ring_entries ? r.ring_entries : g->entries,
+				  r.timeout_ms ? r.timeout_ms : GPU_RESET_TIMEOUT_MS);
+	}
+	mutex_unlock(&g->lock);
+	return ret;
+}
+
+/* Before the vectors are requested: their handlers use these. */
+static void gpu_early_init(struct cosim_dev *cd)
+{
+	struct cosim_gpu *g = &cd->gpu;
+
+	mutex_init(&g->lock);
+	mutex_init(&g->err_lock);
+	init_waitqueue_head(&g->wq);
+	atomic64_set(&g->seq, 0);
+}
+
+static int gpu_probe(struct cosim_dev *cd)
+{
+	struct cosim_gpu *g = &cd->gpu;
+	struct device *dev = &cd->pdev->dev;
+	u64 id;
+	int ret;
+
+	if (!cd->bar[COSIM_GPU_BAR_REGS] ||
+	    pci_resource_len(cd->pdev, COSIM_GPU_BAR_REGS) < COSIM_GPU_REG_WINDOW ||
+	    !cd->bar[COSIM_GPU_BAR_DOORBELL]) {
+		dev_err(dev, "GPU without a register BAR%d or doorbell BAR%d\n",
+			COSIM_GPU_BAR_REGS, COSIM_GPU_BAR_DOORBELL);
+		return -ENODEV;
+	}
+	id = gpu_rd(cd, COSIM_GPU_REG_ID);
+	if (id != COSIM_GPU_REG_ID_RESET) {
+		dev_err(dev, "GPU ID register reads 0x%016llx, want 0x%016llx\n",
+			id, COSIM_GPU_REG_ID_RESET);
+		return -ENODEV;
+	}
+	if (ring_entries < COSIM_GPU_RING_MIN_ENTRIES || ring_entries > GPU_RING_MAX ||
+	    !is_power_of_2(ring_entries)) {
+		dev_warn(dev, "ring_entries=%u is not a power of two in %d..%d: using 256\n",
+			 ring_entries, COSIM_GPU_RING_MIN_ENTRIES, GPU_RING_MAX);
+		ring_entries = 256;
+	}
+	g->poll = cd->nvec <= COSIM_GPU_VEC_ERROR;
+	if (g->poll)
+		dev_warn(dev, "GPU with %u interrupt vector(s): fence waits poll\n", cd->nvec);
+
+	g->ring = dma_alloc_coherent(dev, (size_t)GPU_RING_MAX * GPU_CMD, &g->ring_bus, GFP_KERNEL);
+	if (!g->ring)
+		return -ENOMEM;
+	g->fence = dma_alloc_coherent(dev, PAGE_SIZE, &g->fence_bus, GFP_KERNEL);
+	if (!g->fence) {
+		ret = -ENOMEM;
+		goto err_ring;
+	}
+	WRITE_ONCE(*g->fence, 0);
+	mutex_lock(&g->lock);
+	ret = gpu_hw_init(cd, ring_entries, GPU_RESET_TIMEOUT_MS);
+	mutex_unlock(&g->lock);
+	if (ret)
+		goto err_fence;
+	g->resets = 0;	/* the probe's reset is not counted */
+	return 0;
+
+err_fence:
+	dma_free_coherent(dev, PAGE_SIZE, g->fence, g->fence_bus);
+	g->fence = NULL;
+err_ring:
+	dma_free_coherent(dev, (size_t)GPU_RING_MAX * GPU_CMD, g->ring, g->ring_bus);
+	g->ring = NULL;
+	return ret;
+}
+
+/* Stops the device's DMA and interrupts (BARs and vectors still there). */
+static void gpu_quiesce(struct cosim_dev *cd)
+{
+	struct cosim_gpu *g = &cd->gpu;
+
+	mutex_lock(&g->lock);
+	g->enabled = false;
+	gpu_wr(cd, COSIM_GPU_REG_RING_CTRL, 0);
+	gpu_wr(cd, COSIM_GPU_REG_SOFT_RESET, COSIM_GPU_SOFT_RESET_RESET_MASK);
+	gpu_wait_reset_done(cd, GPU_RESET_TIMEOUT_MS);
+	gpu_wr(cd, COSIM_GPU_REG_INT_MASK, COSIM_GPU_INT_MASK_CMD_DONE_MASK |
+	       COSIM_GPU_INT_MASK_ERROR_MASK | COSIM_GPU_INT_MASK_NIC_RX_MASK |
+	       COSIM_GPU_INT_MASK_NIC_TX_MASK | COSIM_GPU_INT_MASK_UART_RX_MASK);
+	mutex_unlock(&g->lock);
+}
+
+/*
+ * Frees the ring (after the vectors are gone; submit, the only other user,
+ * runs under cd->lock and stops at cd->dead). The fence memory is freed with
+ * cd itself (cosim_dev_release).
+ */
+static void gpu_free(struct cosim_dev *cd)
+{
+	struct cosim_gpu *g = &cd->gpu;
+
+	if (g->ring)
+		dma_free_coherent(&cd->pdev->dev, (size_t)GPU_RING_MAX * GPU_CMD, g->ring, g->ring_bus);
+	g->ring = NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -222,12 +835,51 @@ static ssize_t irq_mode_show(struct device *dev, struct device_attribute *attr, 
 }
 static DEVICE_ATTR_RO(irq_mode);
 
+/* GPU only: the ring and error state, one "key value" per line. */
+static ssize_t gpu_state_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct cosim_dev *cd = dev_get_drvdata(dev);
+	struct cosim_gpu_status st;
+
+	gpu_fill_status(cd, &st, false);	/* no MMIO from sysfs */
+	return sysfs_emit(buf,
+			  "enabled %u\nhalted %u\nring_entries %u\nring_tail %u\n"
+			  "seq_submitted %llu\nseq_completed %llu\n"
+			  "errors %llu\nlast_error %u %s addr 0x%llx head %u\n"
+			  "resets %llu\nresumes %llu\n",
+			  !!(st.flags & COSIM_GPU_ST_ENABLED), !!(st.flags & COSIM_GPU_ST_HALTED),
+			  st.ring_entries, st.ring_tail,
+			  st.seq_submitted, st.seq_completed, st.errors,
+			  st.err_code, gpu_err_name(st.err_code), st.err_addr, st.err_head,
+			  st.resets, st.resumes);
+}
+static DEVICE_ATTR_RO(gpu_state);
+
 static struct attribute *cosim_attrs[] = {
 	&dev_attr_irq_counts.attr,
 	&dev_attr_irq_mode.attr,
+	&dev_attr_gpu_state.attr,
 	NULL,
 };
-ATTRIBUTE_GROUPS(cosim);
+
+static umode_t cosim_attr_visible(struct kobject *kobj, struct attribute *attr, int n)
+{
+	struct cosim_dev *cd = dev_get_drvdata(kobj_to_dev(kobj));
+
+	if (attr == &dev_attr_gpu_state.attr && !is_gpu(cd))
+		return 0;
+	return attr->mode;
+}
+
+static const struct attribute_group cosim_group = {
+	.attrs = cosim_attrs,
+	.is_visible = cosim_attr_visible,
+};
+
+static const struct attribute_group *cosim_groups[] = {
+	&cosim_group,
+	NULL,
+};
 
 /* ------------------------------------------------------------------ */
 /* file operations                                                    */
@@ -267,7 +919,26 @@ static void cosim_buf_free(struct cosim_dev *cd, struct cosim_buf *b)
 static int cosim_release(struct inode *inode, struct file *filp)
 {
 	struct cosim_file *cf = filp->private_data;
+	struct cosim_dev *cd = cf->cd;
 	struct cosim_buf *b, *tmp;
+
+	/*
+	 * GPU: commands in the ring and NIC descriptors may point into this
+	 * file's buffers. Stop the device (soft reset, ring set up again)
+	 * before they are freed.
+	 */
+	if (is_gpu(cd) && !list_empty(&cf->bufs)) {
+		down_read(&cd->lock);
+		if (!cd->dead) {
+			mutex_lock(&cd->gpu.lock);
+			if (gpu_hw_init(cd, cd->gpu.entries, GPU_RESET_TIMEOUT_MS))
+				dev_err(&cd->pdev->dev,
+					"cosim%d: soft reset before freeing a closed file's DMA buffers failed\n",
+					cd->minor);
+			mutex_unlock(&cd->gpu.lock);
+		}
+		up_read(&cd->lock);
+	}
 
 	list_for_each_entry_safe(b, tmp, &cf->bufs, node) {
 		list_del(&b->node);
@@ -493,8 +1164,13 @@ static long cosim_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	void __user *uarg = (void __user *)arg;
 	long ret;
 
+	if ((cmd == COSIM_GPU_IOC_SUBMIT || cmd == COSIM_GPU_IOC_WAIT_FENCE ||
+	     cmd == COSIM_GPU_IOC_RESET) && !is_gpu(cd))
+		return -ENOTTY;
+
 	/* Waiting must not hold off remove: it only needs the vectors. */
-	if (cmd == COSIM_IOC_WAIT_IRQ || cmd == COSIM_IOC_IRQ_COUNTS) {
+	if (cmd == COSIM_IOC_WAIT_IRQ || cmd == COSIM_IOC_IRQ_COUNTS ||
+	    cmd == COSIM_GPU_IOC_WAIT_FENCE) {
 		down_read(&cd->lock);
 		if (cd->dead) {
 			up_read(&cd->lock);
@@ -502,8 +1178,9 @@ static long cosim_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 		}
 		kref_get(&cd->ref);
 		up_read(&cd->lock);
-		ret = cmd == COSIM_IOC_WAIT_IRQ ? cosim_wait_irq(cd, uarg)
-						: cosim_irq_counts(cd, uarg);
+		ret = cmd == COSIM_IOC_WAIT_IRQ ? cosim_wait_irq(cd, uarg) :
+		      cmd == COSIM_GPU_IOC_WAIT_FENCE ? gpu_wait_fence(cd, uarg) :
+		      cosim_irq_counts(cd, uarg);
 		cosim_dev_put(cd);
 		return ret;
 	}
@@ -519,6 +1196,9 @@ static long cosim_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	case COSIM_IOC_REG_WRITE:	ret = cosim_reg_write(cd, uarg); break;
 	case COSIM_IOC_DMA_ALLOC:	ret = cosim_dma_alloc(cf, uarg); break;
 	case COSIM_IOC_DMA_FREE:	ret = cosim_dma_free(cf, uarg); break;
+	case COSIM_GPU_IOC_SUBMIT:	ret = gpu_submit(cd, uarg); break;
+	case COSIM_GPU_IOC_STATUS:	ret = gpu_status(cd, uarg); break;
+	case COSIM_GPU_IOC_RESET:	ret = gpu_reset(cd, uarg); break;
 	default:			ret = -ENOTTY; break;
 	}
 	up_read(&cd->lock);
@@ -606,6 +1286,9 @@ static int cosim_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	kref_init(&cd->ref);
 	init_rwsem(&cd->lock);
 	cd->pdev = pci_dev_get(pdev);
+	cd->caps = id->driver_data;
+	if (is_gpu(cd))
+		gpu_early_init(cd);
 	cd->minor = ida_alloc_max(&cosim_minors, COSIM_MAX_DEVS - 1, GFP_KERNEL);
 	if (cd->minor < 0) {
 		ret = cd->minor;
@@ -650,6 +1333,12 @@ static int cosim_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto err_unmap;
 
+	if (is_gpu(cd)) {
+		ret = gpu_probe(cd);
+		if (ret)
+			goto err_irqs_only;
+	}
+
 	pci_set_drvdata(pdev, cd);
 	cdev_init(&cd->cdev, &cosim_fops);
 	cd->cdev.owner = THIS_MODULE;
@@ -681,7 +1370,12 @@ err_cdev:
 	cdev_del(&cd->cdev);
 err_irqs:
 	pci_set_drvdata(pdev, NULL);
+	if (is_gpu(cd))
+		gpu_quiesce(cd);
+err_irqs_only:
 	cosim_free_irqs(cd);
+	if (is_gpu(cd))
+		gpu_free(cd);
 err_unmap:
 	cosim_unmap_bars(cd);
 	pci_release_regions(pdev);
@@ -702,16 +1396,23 @@ static void cosim_remove(struct pci_dev *pdev)
 	unsigned int i;
 
 	/* No new file operation starts; running ones finish first. */
+	WRITE_ONCE(cd->removing, true);
 	down_write(&cd->lock);
 	cd->dead = true;
 	up_write(&cd->lock);
 	for (i = 0; i < cd->nvec; i++)
 		wake_up_all(&cd->vec[i].wq);
+	if (is_gpu(cd))
+		wake_up_all(&cd->gpu.wq);
 
 	device_destroy(cosim_class, MKDEV(MAJOR(cosim_devt), cd->minor));
 	cdev_del(&cd->cdev);
+	if (is_gpu(cd))
+		gpu_quiesce(cd);	/* no DMA into the ring or freed buffers */
 	pci_set_drvdata(pdev, NULL);
 	cosim_free_irqs(cd);
+	if (is_gpu(cd))
+		gpu_free(cd);
 	cosim_unmap_bars(cd);
 	pci_release_regions(pdev);
 	pci_clear_master(pdev);
@@ -771,5 +1472,5 @@ module_init(cosim_init);
 module_exit(cosim_exit);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("qemu-hdl-bridge co-simulation PCIe device (cosim-pcie, 1234:c051)");
+MODULE_DESCRIPTION("qemu-hdl-bridge co-simulation PCIe devices (cosim-pcie: example 1234:c051, GPU front-end 1234:c0de)");
 MODULE_AUTHOR("qemu-hdl-bridge");

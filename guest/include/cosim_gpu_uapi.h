@@ -15,6 +15,9 @@
  *   EINTR      COSIM_IOC_WAIT_IRQ: interrupted by a signal
  *   ENOMEM     COSIM_IOC_DMA_ALLOC: dma_alloc_coherent failed
  *   EFAULT     bad user pointer
+ *   ENOTTY     a GPU ioctl (but COSIM_GPU_IOC_STATUS) on a device without
+ *              COSIM_CAP_GPU (the example device)
+ *   EIO        GPU: the command ring halted on an error (or work was lost to a reset)
  */
 #ifndef COSIM_GPU_UAPI_H
 #define COSIM_GPU_UAPI_H
@@ -31,7 +34,8 @@ typedef uint32_t __u32;
 typedef uint64_t __u64;
 #endif
 
-#define COSIM_UAPI_VERSION	1
+/* 2: the GPU ioctls (COSIM_GPU_IOC_*) for 1234:c0de; version 1 calls unchanged. */
+#define COSIM_UAPI_VERSION	2
 
 #define COSIM_DEV_PREFIX	"/dev/cosim"	/* /dev/cosim0, /dev/cosim1, ... */
 #define COSIM_NUM_BARS		6
@@ -140,5 +144,135 @@ struct cosim_irq_counts {
 #define COSIM_IOC_DMA_FREE	_IOW(COSIM_IOC_MAGIC, 0x04, struct cosim_dma_free)
 #define COSIM_IOC_WAIT_IRQ	_IOWR(COSIM_IOC_MAGIC, 0x05, struct cosim_irq_wait)
 #define COSIM_IOC_IRQ_COUNTS	_IOR(COSIM_IOC_MAGIC, 0x06, struct cosim_irq_counts)
+
+/* ------------------------------------------------------------------ */
+/* GPU front-end (1234:c0de, hdl/gpu, docs/gpu.md)                    */
+/*
+ * On a device with COSIM_CAP_GPU the driver owns the command ring: it
+ * allocates it (dma_alloc_coherent, up to COSIM_GPU_RING_MAX_ENTRIES entries),
+ * programs RING_BASE / RING_SIZE / FENCE_ADDR after a soft reset and enables
+ * it. User space submits arrays of 64-byte commands (cosim_gpu_regs.h
+ * layouts); the driver copies them into the ring (waiting for room when it is
+ * full), appends a WRITE_FENCE with the next sequence number to FENCE_ADDR
+ * (with FLAGS.IRQ) and rings the BAR2 doorbell. Completion is the fence value
+ * in memory reaching the sequence number; the completion interrupt (vector 0)
+ * wakes the waiters, the error interrupt (vector 1) records ERR_CODE /
+ * ERR_ADDR / RING_HEAD, marks the ring halted and wakes them with EIO.
+ *
+ * The other vectors (NIC 2, UART 3) are counted like any vector
+ * (COSIM_IOC_WAIT_IRQ / COSIM_IOC_IRQ_COUNTS); NIC rings, UART and VRAM are
+ * driven from user space through register access, DMA buffers and BAR maps.
+ *
+ * Closing a file that owns DMA buffers soft-resets the GPU (and sets the ring
+ * up again) before the buffers are freed, because commands and NIC
+ * descriptors may still point into them.
+ */
+
+/* COSIM_GPU_IOC_STATUS .caps */
+#define COSIM_CAP_GPU		(1u << 0)	/* command ring, fences, GPU ioctls */
+
+/*
+ * COSIM_GPU_IOC_SUBMIT: copy `count` commands (count * 64 bytes at user
+ * address `cmds`) into the ring, in order, then (unless NO_FENCE) a
+ * WRITE_FENCE {ADDR 0 = FENCE_ADDR, VALUE = next sequence number, FLAGS.IRQ
+ * unless FENCE_NO_IRQ}, and ring the doorbell. When the ring is full the
+ * entries written so far are published and the driver polls RING_HEAD for
+ * room, at most timeout_ms (0: 10 s) in all.
+ * Returns 0 with `seq` = the sequence number whose fence signals that this
+ * submission (and everything before it) completed; with NO_FENCE, `seq` is
+ * the last sequence number submitted before. `submitted` = commands of
+ * `cmds` placed in the ring (count on success; on ETIMEDOUT / EIO / EINTR the
+ * first `submitted` were published and will run, no fence was appended).
+ * Errors: EINVAL (count > COSIM_GPU_SUBMIT_MAX, bad flags, a WRITE_FENCE
+ * to guest address 0 = FENCE_ADDR, which belongs to the driver's sequence),
+ * EIO (the ring is halted: resume or reset first), ETIMEDOUT (no room in
+ * time), EFAULT, EINTR, ENODEV.
+ * Commands are not otherwise checked: addresses are bus addresses
+ * (cosim_dma_alloc.bus_addr) or VRAM offsets, as the device takes them.
+ */
+struct cosim_gpu_submit {
+	__u64 cmds;		/* in: user pointer to count * 64 bytes */
+	__u32 count;		/* in: 0 .. COSIM_GPU_SUBMIT_MAX (0: just a fence) */
+	__u32 flags;		/* in: COSIM_GPU_SUBMIT_* */
+	__u32 timeout_ms;	/* in: max wait for ring room, 0 = 10000 */
+	__u32 submitted;	/* out */
+	__u64 seq;		/* out */
+};
+#define COSIM_GPU_SUBMIT_NO_FENCE	(1u << 0)	/* append no fence */
+#define COSIM_GPU_SUBMIT_FENCE_NO_IRQ	(1u << 1)	/* the fence does not interrupt (wait with COSIM_GPU_WAIT_POLL) */
+#define COSIM_GPU_SUBMIT_MAX		16384
+#define COSIM_GPU_CMD_BYTES_UAPI	64
+
+/*
+ * COSIM_GPU_IOC_WAIT_FENCE: sleep until fence `seq` completed (the fence
+ * value in memory >= seq), at most timeout_ms. Woken by the completion and
+ * error interrupts; with COSIM_GPU_WAIT_POLL the fence is also checked every
+ * millisecond (for fences without FLAGS.IRQ, or with INT_MASK set).
+ * Returns 0; ETIMEDOUT; EIO when the ring halted on an error before seq
+ * completed (COSIM_GPU_IOC_STATUS says which command) or seq was lost to a
+ * soft reset; EINVAL if seq was never submitted; EINTR; ENODEV.
+ * `completed` (out, also on error) = the fence value in memory.
+ */
+struct cosim_gpu_wait {
+	__u64 seq;		/* in */
+	__u32 timeout_ms;	/* in */
+	__u32 flags;		/* in: COSIM_GPU_WAIT_* */
+	__u64 completed;	/* out */
+};
+#define COSIM_GPU_WAIT_POLL		(1u << 0)
+
+/*
+ * COSIM_GPU_IOC_STATUS: the ring as the driver keeps it, a few registers read
+ * now, and the last error the error interrupt recorded (kept until the next
+ * error, across resets).
+ */
+struct cosim_gpu_status {
+	__u32 caps;		/* COSIM_CAP_* (0 on the example device: then every other field is 0) */
+	__u32 flags;		/* COSIM_GPU_ST_* (driver state) */
+	__u64 ring_bus;		/* RING_BASE */
+	__u32 ring_entries;	/* RING_SIZE */
+	__u32 ring_tail;	/* the driver's tail (next entry it writes) */
+	__u32 ring_head;	/* RING_HEAD, read now */
+	__u32 hw_status;	/* STATUS register, read now */
+	__u64 fence_bus;	/* FENCE_ADDR */
+	__u64 seq_submitted;	/* last fence sequence number submitted */
+	__u64 seq_completed;	/* fence value in memory */
+	__u32 err_code;		/* last error: ERR_CODE (COSIM_GPU_ERR_*), 0 = none yet */
+	__u32 err_head;		/* RING_HEAD then: the failing entry is err_head - 1 (mod entries) */
+	__u64 err_addr;		/* ERR_ADDR then */
+	__u64 err_completed;	/* fence value then */
+	__u64 errors;		/* error interrupts handled with an error recorded */
+	__u64 resets;		/* soft resets done by the driver (probe, ioctl, close) */
+	__u64 resumes;		/* COSIM_GPU_RESET_RESUME done */
+};
+#define COSIM_GPU_ST_ENABLED	(1u << 0)	/* ring programmed and enabled */
+#define COSIM_GPU_ST_HALTED	(1u << 1)	/* halted on an error, not yet resumed/reset */
+
+/*
+ * COSIM_GPU_IOC_RESET: recover the ring.
+ * - flags 0: soft reset (SOFT_RESET, poll STATUS.RESETTING, at most
+ *   timeout_ms, 0 = 2000), then RING_BASE / RING_SIZE (ring_entries, or the
+ *   current size if 0) / FENCE_ADDR, INT_MASK 0, RING_CTRL.ENABLE. Work not
+ *   completed is lost: waits for its sequence numbers return EIO. VRAM keeps
+ *   its contents; the NIC and UART registers return to their reset values.
+ * - COSIM_GPU_RESET_RESUME: RING_CTRL = ENABLE | CLEAR_ERROR: the device
+ *   clears the error and continues after the failing command (which is
+ *   skipped); ring_entries must be 0.
+ * Errors: EINVAL (ring_entries not a power of two in 2..4096, flags),
+ * ETIMEDOUT (still RESETTING), EIO (the ring did not come up), ENODEV.
+ */
+struct cosim_gpu_reset {
+	__u32 flags;		/* in: COSIM_GPU_RESET_* */
+	__u32 ring_entries;	/* in: 0 = keep */
+	__u32 timeout_ms;	/* in */
+	__u32 pad;
+};
+#define COSIM_GPU_RESET_RESUME		(1u << 0)
+#define COSIM_GPU_RING_MAX_ENTRIES_UAPI	4096
+
+#define COSIM_GPU_IOC_SUBMIT	_IOWR(COSIM_IOC_MAGIC, 0x10, struct cosim_gpu_submit)
+#define COSIM_GPU_IOC_WAIT_FENCE _IOWR(COSIM_IOC_MAGIC, 0x11, struct cosim_gpu_wait)
+#define COSIM_GPU_IOC_STATUS	_IOR(COSIM_IOC_MAGIC, 0x12, struct cosim_gpu_status)
+#define COSIM_GPU_IOC_RESET	_IOW(COSIM_IOC_MAGIC, 0x13, struct cosim_gpu_reset)
 
 #endif /* COSIM_GPU_UAPI_H */
