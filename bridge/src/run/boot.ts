@@ -3,6 +3,7 @@
 // process ended on the way out. `cosim run` does one boot; `cosim regress`
 // boots again after a guest that wedged.
 import { spawn } from 'node:child_process';
+import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Broker } from '../broker/broker';
@@ -10,6 +11,7 @@ import { buildGuest, buildQemu, buildSim, Echo } from '../orchestrate/build';
 import { Proc, repoRoot } from '../orchestrate/process';
 import { startHdl } from '../orchestrate/sim';
 import { brokerConfig, uniqueEndpoints } from '../orchestrate/stack';
+import { ipcPath } from '../protocol/link';
 import { inprocSpec } from '../peer/inproc-hdl';
 import { Logger } from '../util/log';
 import { ConsoleParser, TestResult } from './console';
@@ -147,7 +149,9 @@ export async function boot(env: Env, o: BootOptions, tests: string[] | undefined
   const sim = await startHdl({ hdl: o.hdl, broker, log: o.log, binary: simBin, endpoint: ep.hdl, wave: o.wave, waveStart: o.waveStart, waveStop: o.waveStop, peerTimeoutMs: 5000, echo: (l) => o.echo(`[sim] ${l.replace(/^\[sim\]\s*/, '')}`) });
 
   const parser = new ConsoleParser();
+  const wiring = await deviceBackends(ep.qemu);
   const append = [
+    'cosim.nic=loop',
     'console=ttyS0',
     'panic=-1',
     'quiet',
@@ -167,7 +171,8 @@ export async function boot(env: Env, o: BootOptions, tests: string[] | undefined
     '-kernel', path.join(guestDir, 'vmlinuz'),
     '-initrd', path.join(guestDir, 'initramfs.cpio.gz'),
     '-append', append,
-    '-device', `cosim-pcie,endpoint=${ep.qemu},name=${DEVICE_NAME},timeout-ms=${o.mmioTimeoutMs}`,
+    ...wiring.qemuArgs,
+    '-device', `cosim-pcie,endpoint=${ep.qemu},name=${DEVICE_NAME},timeout-ms=${o.mmioTimeoutMs},chardev=cosim-uart,netdev=cosim-nic`,
     ...o.qemuArgs,
   ];
   o.log.debug({ qemu: qemuBin, args: qemuArgs }, 'starting QEMU');
@@ -245,6 +250,8 @@ export async function boot(env: Env, o: BootOptions, tests: string[] | undefined
     await broker.stop(stopReason ?? 'run finished');
     await sim.stop(3000);
   }
+  checkUartExpectations(parser.tests, wiring.uartFile);
+  fs.rmSync(wiring.uartFile, { force: true });
   const cut = parser.finishCurrent('fail', `${stopReason ?? 'the run ended during this test'}; last transaction the broker saw: ${broker.lastTransaction(DEVICE_NAME) ?? 'none'}`);
   if (cut) o.progress(progressLine(cut));
   if (qemu.exit?.code && !complete) problems.push(`QEMU: ${qemu.stderrTail.slice(-5).join(' | ')}`);
@@ -252,6 +259,49 @@ export async function boot(env: Env, o: BootOptions, tests: string[] | undefined
   if (simSummary) o.log.info(simSummary);
   for (const name of tests ?? []) if (!parser.tests.some((t) => t.name === name)) parser.tests.push({ name, status: 'not run', ok: 0, notOk: 0, failures: [`not reached${stopReason ? `: ${stopReason}` : ''}`], comments: [] });
   return { tests: parser.tests, complete, problems: [...new Set(problems)], bootToFirstTestMs, stopReason };
+}
+
+/**
+ * The device's UART goes to a file (a normal chardev) and its NIC to a UDP
+ * socket that sends every frame back to itself (a normal netdev), so guest
+ * tests can check both channels end to end. Only loopback addresses are used.
+ */
+async function deviceBackends(endpoint: string): Promise<{ qemuArgs: string[]; uartFile: string }> {
+  const port = await freeUdpPort();
+  const uartFile = `${ipcPath(endpoint) ?? path.join(repoRoot, 'build', 'run')}.uart`;
+  fs.writeFileSync(uartFile, '');
+  const at = `type=inet,host=127.0.0.1,port=${port}`;
+  return {
+    uartFile,
+    qemuArgs: [
+      '-chardev', `file,id=cosim-uart,path=${uartFile}`,
+      '-netdev', `dgram,id=cosim-nic,${at.replace(/(\w+)=/g, 'local.$1=')},${at.replace(/(\w+)=/g, 'remote.$1=')}`,
+    ],
+  };
+}
+
+function freeUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket('udp4');
+    sock.on('error', reject);
+    sock.bind(0, '127.0.0.1', () => {
+      const { port } = sock.address();
+      sock.close(() => resolve(port));
+    });
+  });
+}
+
+/** A test that printed "# cosim-uart-expect TEXT" fails unless TEXT reached the UART's chardev. */
+function checkUartExpectations(tests: TestResult[], uartFile: string): void {
+  const lines = new Set((fs.existsSync(uartFile) ? fs.readFileSync(uartFile, 'utf8') : '').split(/\r?\n/));
+  for (const t of tests) {
+    for (const c of t.comments) {
+      const m = c.match(/^# cosim-uart-expect (.*)$/);
+      if (!m || lines.has(m[1])) continue;
+      t.failures.push(`UART output ${JSON.stringify(m[1])} did not reach the serial chardev (${uartFile})`);
+      if (t.status === 'pass') t.status = 'fail';
+    }
+  }
 }
 
 export function progressLine(t: TestResult): string {
