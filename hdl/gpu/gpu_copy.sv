@@ -135,7 +135,14 @@ module gpu_copy
                     dvram     <= dst_vram;
                     cur_src   <= src;
                     cur_dst   <= dst;
+`ifdef COSIM_BUG_COPY_SHORT
+                    // A deliberate off-by-one, compiled only into the variant
+                    // test/system/regress-broken-rtl.test.ts builds to show
+                    // that the guest suite points at such a bug.
+                    remaining <= len > 32'd1 ? len - 32'd1 : len;
+`else
                     remaining <= len;
+`endif
                     word      <= const_word;
                     error     <= 1'b0;
                     if (len != '0) state <= CHUNK;

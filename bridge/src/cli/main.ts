@@ -81,6 +81,7 @@ const BOOT_OPTIONS: Record<string, OptSpec> = {
   'wave-start': { type: 'string', arg: 'CYCLE', help: 'first cycle of the waveform window' },
   'wave-stop': { type: 'string', arg: 'CYCLE', help: 'last cycle of the waveform window' },
   hdl: { type: 'string', arg: 'inproc:MODEL', help: 'run the RTL inside this process (N-API addon) instead of a cosim-sim process, e.g. inproc:example' },
+  sim: { type: 'string', arg: 'PATH', help: "simulator binary to use instead of building the device's RTL (e.g. scripts/build-rtl.sh with another file list)" },
   quiet: { type: 'boolean', help: 'do not stream the guest console and simulator output' },
   'log-level': { ...logLevel, default: 'warn' },
 };
@@ -310,6 +311,7 @@ function bootOptions(v: Values, defaultSeed: boolean): BootOptions & { release: 
     waveStart: opt('wave-start'),
     waveStop: opt('wave-stop'),
     hdl: str(v.hdl),
+    sim: str(v.sim),
     echo: v.quiet ? () => undefined : (l) => process.stderr.write(`${l}\n`),
     progress: (l) => process.stderr.write(`${l}\n`),
     signal: abort.signal,

@@ -52,6 +52,8 @@ export interface BootOptions {
   wave?: string;
   waveStart?: number;
   waveStop?: number;
+  /** A simulator binary to use instead of building the device's RTL. */
+  sim?: string;
   /** 'inproc:MODEL' hosts the RTL in this process (N-API addon) instead of a cosim-sim process. */
   hdl?: string;
   kernelArgs?: string;
@@ -110,7 +112,7 @@ export async function probeKvm(qemu: string, extraArgs: string[] = []): Promise<
 
 export async function prepare(o: BootOptions): Promise<Env> {
   const dev = DEVICES[o.device];
-  const simBin = inprocSpec(o.hdl) === undefined ? await buildSim({ top: dev.top, filelist: dev.filelist, echo: o.echo }) : undefined;
+  const simBin = inprocSpec(o.hdl) !== undefined ? undefined : (o.sim ?? (await buildSim({ top: dev.top, filelist: dev.filelist, echo: o.echo })));
   const qemuBin = await buildQemu(o.echo);
   const guestDir = await buildGuest(o.echo);
   const kvm = o.accel === 'tcg' ? { ok: false, why: 'TCG requested' } : await probeKvm(qemuBin);
