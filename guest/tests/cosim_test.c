@@ -159,38 +159,6 @@ void wr64(int fd, uint64_t off, uint64_t val)
 		tap_bail("write BAR0+0x%llx: %s", (unsigned long long)off, strerror(-rc));
 }
 
-int cosim_dma_alloc(int fd, size_t size, struct cosim_buffer *b)
-{
-	struct cosim_dma_alloc a = { .size = size };
-	void *p;
-
-	if (ioctl(fd, COSIM_IOC_DMA_ALLOC, &a))
-		return -errno;
-	p = mmap(NULL, a.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)a.mmap_offset);
-	if (p == MAP_FAILED) {
-		int e = errno;
-		struct cosim_dma_free f = { .id = a.id };
-
-		ioctl(fd, COSIM_IOC_DMA_FREE, &f);
-		return -e;
-	}
-	b->id = a.id;
-	b->size = a.size;
-	b->bus = a.bus_addr;
-	b->ptr = p;
-	return 0;
-}
-
-int cosim_dma_free(int fd, struct cosim_buffer *b)
-{
-	struct cosim_dma_free f = { .id = b->id };
-
-	if (b->ptr)
-		munmap(b->ptr, b->size);
-	b->ptr = NULL;
-	return ioctl(fd, COSIM_IOC_DMA_FREE, &f) ? -errno : 0;
-}
-
 int cosim_wait_irq(int fd, unsigned vector, uint64_t after, unsigned timeout_ms, uint64_t *count)
 {
 	struct cosim_irq_wait w = { .vector = vector, .timeout_ms = timeout_ms, .after = after };

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "cosim_gpu_uapi.h"
+#include "cosimgpu.h"
 
 /* Example device register map (docs/example-device.md), BAR0 offsets. */
 #define REG_ID			0x000
@@ -68,15 +69,8 @@ int cosim_write(int fd, unsigned bar, uint64_t off, unsigned size, uint64_t val)
 uint64_t rd64(int fd, uint64_t off);
 void wr64(int fd, uint64_t off, uint64_t val);
 
-struct cosim_buffer {
-	uint32_t id;
-	size_t size;
-	uint64_t bus;
-	void *ptr;	/* mapped */
-};
-/* Allocates and maps a coherent DMA buffer; 0 or -errno. */
-int cosim_dma_alloc(int fd, size_t size, struct cosim_buffer *b);
-int cosim_dma_free(int fd, struct cosim_buffer *b);
+/* DMA buffers: cgpu_buf_alloc/cgpu_buf_free from guest/lib/cosimgpu.h. */
+
 /* 0 (and *count) or -errno (-ETIMEDOUT). */
 int cosim_wait_irq(int fd, unsigned vector, uint64_t after, unsigned timeout_ms, uint64_t *count);
 int cosim_irq_counts(int fd, struct cosim_irq_counts *c);

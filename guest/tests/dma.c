@@ -23,7 +23,7 @@ static const struct dma_case cases[] = {
 
 int main(void)
 {
-	struct cosim_buffer src, dst;
+	struct cgpu_buf src, dst;
 	int fd, rc, c;
 
 	tap_plan(PLAN);
@@ -35,13 +35,13 @@ int main(void)
 		tap_fail_rest(why);
 		return tap_done();
 	}
-	rc = cosim_dma_alloc(fd, BUF_SIZE, &src);
+	rc = cgpu_buf_alloc(fd, BUF_SIZE, &src);
 	if (!tap_ok(!rc, "allocate+mmap source buffer (%d bytes)%s%s", BUF_SIZE,
 		    rc ? ": " : "", rc ? strerror(-rc) : "")) {
 		tap_fail_rest("no DMA buffer");
 		return tap_done();
 	}
-	rc = cosim_dma_alloc(fd, BUF_SIZE, &dst);
+	rc = cgpu_buf_alloc(fd, BUF_SIZE, &dst);
 	if (!tap_ok(!rc, "allocate+mmap destination buffer (%d bytes)%s%s", BUF_SIZE,
 		    rc ? ": " : "", rc ? strerror(-rc) : "")) {
 		tap_fail_rest("no DMA buffer");
@@ -93,8 +93,8 @@ int main(void)
 		tap_ok(!bad, "len %zu: destination holds the source bytes, guard bytes intact (%zu bad)",
 		       k->len, bad);
 	}
-	cosim_dma_free(fd, &src);
-	cosim_dma_free(fd, &dst);
+	cgpu_buf_free(fd, &src);
+	cgpu_buf_free(fd, &dst);
 	close(fd);
 	return tap_done();
 }
