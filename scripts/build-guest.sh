@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# Builds the guest image: Debian's current amd64 kernel (vmlinuz), the
-# cosim_gpu.ko driver built against the matching headers, the user-space
-# library libcosimgpu.a, static test programs and a busybox initramfs that
-# loads the driver and runs a suite (guest/README.md).
+# Builds the shared base of the guest image: Debian's current amd64 kernel
+# (vmlinuz) and a busybox initramfs with the suite runner (guest/initramfs/),
+# Debian's pciutils (lspci, setpci) and the kernel headers to build project
+# modules against. What a device project adds (its modules, programs, files,
+# tests) is a second initramfs layer built per project
+# (bridge/src/project/guest-layer.ts); guest/README.md describes both.
 #
 # Prints the absolute path of a directory holding vmlinuz, initramfs.cpio.gz,
-# cosim_gpu.ko, lib/ (libcosimgpu.a + headers) (and build-info.txt,
-# kernel.config) as the LAST stdout line;
-# progress goes to stderr. The result is cached in build/guest/<hash>/, <hash>
-# covering every input: guest/ sources, this script, the kernel package
-# version, busybox/libc/gcc package versions. Built in a temporary directory
-# and renamed into place atomically. COSIM_GUEST_REBUILD=1 forces a rebuild.
+# kernel.config and build-info.txt (headers=, kernel_release=) as the LAST
+# stdout line; progress goes to stderr. The result is cached in
+# build/guest/<hash>/, <hash> covering every input: guest/initramfs, this
+# script, the kernel package version, busybox/libc/gcc/pciutils package
+# versions. Built in a temporary directory and renamed into place atomically.
+# COSIM_GUEST_REBUILD=1 forces a rebuild.
 #
 # Installs what it needs with apt (busybox-static, cpio, kmod, gcc, make,
-# libc6-dev, linux-headers-<abi>); the kernel .deb is only downloaded and
-# unpacked, never installed on the host.
+# libc6-dev, pciutils, linux-headers-<abi>); the kernel .deb is only
+# downloaded and unpacked, never installed on the host.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 script="$root/scripts/$(basename "$0")"
@@ -58,7 +60,7 @@ fi
 
 # 2. Host packages (installed only when missing or, for the headers, of another version).
 need=()
-for p in busybox-static cpio kmod gcc make libc6-dev; do
+for p in busybox-static cpio kmod gcc make libc6-dev pciutils; do
   [ -n "$(installed_version "$p")" ] || need+=("$p")
 done
 [ "$(installed_version "linux-headers-$abi")" = "$kver" ] || need+=("linux-headers-$abi=$kver")
@@ -76,12 +78,10 @@ busybox=/bin/busybox   # from busybox-static (it conflicts with the dynamic busy
 # 3. Input hash.
 hash_inputs() {
   echo "abi=$abi kver=$kver"
-  for p in busybox-static libc6-dev gcc-12 gcc cpio; do echo "$p=$(installed_version "$p")"; done
+  for p in busybox-static libc6-dev gcc-12 gcc cpio pciutils libpci3; do echo "$p=$(installed_version "$p")"; done
   sha256sum "$script" | sed "s| .*| scripts/build-guest.sh|"
-  (cd "$root" && find guest -type f \
-      ! -name '*.md' ! -name '*.o' ! -name '*.ko' ! -name '*.mod' ! -name '*.mod.c' \
-      ! -name '.*.cmd' ! -name 'Module.symvers' ! -name 'modules.order' ! -name '*.swp' \
-      -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+  (cd "$root" && find guest/initramfs -type f ! -name '*.md' ! -name '*.swp' -print0 |
+      LC_ALL=C sort -z | xargs -0 sha256sum)
 }
 hash=$(hash_inputs | sha256sum | cut -c1-16)
 out_root="$root/build/guest"
@@ -123,52 +123,25 @@ for opt in SERIAL_8250 SERIAL_8250_CONSOLE PCI PCI_MSI DEVTMPFS BLK_DEV_INITRD R
   grep -qx "CONFIG_$opt=y" "$tmp/out/kernel.config" || die "guest kernel lacks CONFIG_$opt=y"
 done
 
-# 5. The driver, against the matching headers, warnings are errors.
-log "building cosim_gpu.ko against $kdir"
-mkdir -p "$tmp/src"
-cp -r guest/driver guest/include "$tmp/src/"
-if ! make -C "$tmp/src/driver" KDIR="$kdir" >"$tmp/out/module-build.log" 2>&1; then
-  cat "$tmp/out/module-build.log" >&2
-  die "module build failed"
-fi
-if grep -i 'warning' "$tmp/out/module-build.log" | grep -v 'Skipping BTF' >&2; then
-  die "module build produced warnings"
-fi
-ko="$tmp/src/driver/cosim_gpu.ko"
-vermagic=$(modinfo -F vermagic "$ko")
-case "$vermagic" in "$abi "*) ;; *) die "vermagic '$vermagic' does not match $abi" ;; esac
-deps=$(modinfo -F depends "$ko")
-[ -z "$deps" ] || die "cosim_gpu.ko depends on other modules ($deps); ship them too"
-cp "$ko" "$tmp/out/cosim_gpu.ko"
-
-# 6. The user-space library, then static test programs: every guest/tests/*.c
-#    but the helpers (cosim_test.c, gpu_test.c) is a program, linked with the
-#    helpers and libcosimgpu.a.
-log "building libcosimgpu.a and test programs"
-cflags=(-O2 -Wall -Wextra -Werror -Iguest/include -Iguest/lib -Iguest/tests)
-mkdir -p "$tmp/lib" "$tmp/out/lib"
-for c in guest/lib/*.c; do
-  gcc "${cflags[@]}" -c -o "$tmp/lib/$(basename "$c" .c).o" "$c" >&2 || die "library source $c failed to build"
-done
-ar rcs "$tmp/lib/libcosimgpu.a" "$tmp"/lib/*.o
-cp "$tmp/lib/libcosimgpu.a" guest/lib/cosimgpu.h guest/include/cosim_gpu_uapi.h \
-   guest/include/cosim_gpu_regs.h "$tmp/out/lib/"
-helpers=(guest/tests/cosim_test.c guest/tests/gpu_test.c)
-progs=()
-for c in guest/tests/*.c; do
-  name=$(basename "$c" .c)
-  case "$name" in cosim_test|gpu_test) continue ;; esac
-  gcc -static -s "${cflags[@]}" -o "$tmp/$name" "$c" "${helpers[@]}" \
-      "$tmp/lib/libcosimgpu.a" >&2 || die "test program $name failed to build"
-  progs+=("$name")
-done
+# 5. Static helpers of the runner.
+log "building the runner's helpers"
+cflags=(-O2 -Wall -Wextra -Werror)
 gcc -static -s "${cflags[@]}" -o "$tmp/cosim-clock" guest/initramfs/cosim-clock.c >&2 ||
   die "cosim-clock failed to build"
+
+# 6. Dynamic executables from Debian (pciutils) with the libraries they load.
+copy_with_libs() {	# copy_with_libs ROOT BINARY
+  local r=$1 bin=$2 lib
+  install -D -m 0755 "$bin" "$r$bin"
+  for lib in $(ldd "$bin" | awk '/=> \//{print $3} /^\t\/lib/{print $1}'); do
+    [ -e "$r$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$r$lib"
+  done
+}
 
 # 7. The initramfs tree.
 log "assembling initramfs"
 r="$tmp/root"
-mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,root,etc,cosim/tests}
+mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,root,etc,cosim/bin,cosim/modules,cosim/project}
 cp "$busybox" "$r/bin/busybox"
 "$busybox" --list-full | while read -r a; do
   [ "$a" = bin/busybox ] && continue
@@ -177,10 +150,12 @@ cp "$busybox" "$r/bin/busybox"
 done
 install -m 0755 guest/initramfs/init "$r/init"
 install -m 0755 guest/initramfs/run-suite "$r/cosim/run-suite"
-for f in guest/tests/suite*.txt; do install -m 0644 "$f" "$r/cosim/$(basename "$f")"; done
+install -m 0755 guest/initramfs/wait-dev "$r/usr/bin/wait-dev"
 install -m 0755 "$tmp/cosim-clock" "$r/cosim/clock"
-install -m 0644 "$ko" "$r/cosim/cosim_gpu.ko"
-for p in "${progs[@]}"; do install -m 0755 "$tmp/$p" "$r/cosim/tests/$p"; done
+# Debian's pciutils decode capabilities (MSI-X, PCIe) that busybox's lspci does not.
+rm -f "$r/usr/bin/lspci" "$r/bin/lspci" "$r/sbin/lspci"
+for b in /usr/bin/lspci /usr/bin/setpci; do copy_with_libs "$r" "$b"; done
+[ -f /usr/share/misc/pci.ids ] && install -D -m 0644 /usr/share/misc/pci.ids "$r/usr/share/misc/pci.ids"
 # The kernel opens /dev/console before /init runs; /init remounts /dev anyway.
 mknod -m 600 "$r/dev/console" c 5 1 2>/dev/null || true
 mknod -m 666 "$r/dev/null" c 1 3 2>/dev/null || true
@@ -193,15 +168,10 @@ find "$r" -exec touch -h -d @0 {} +
   echo "hash=$hash"
   echo "kernel_abi=$abi"
   echo "kernel_package=linux-image-$abi=$kver"
+  echo "kernel_release=$(cat "$kdir/include/config/kernel.release" 2>/dev/null || echo "$abi")"
   echo "headers=$kdir"
-  echo "vermagic=$vermagic"
   echo "busybox=$(installed_version busybox-static)"
-  echo "tests=${progs[*]}"
-  echo "default_suite=$(grep -v '^#' guest/tests/suite.txt | tr '\n' ' ')"
-  for f in guest/tests/suite-*.txt; do
-    n=$(basename "$f" .txt); n=${n#suite-}
-    echo "suite_$n=$(grep -v '^#' "$f" | tr '\n' ' ')"
-  done
+  echo "pciutils=$(installed_version pciutils)"
   echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 } > "$tmp/out/build-info.txt"
 

@@ -2,13 +2,20 @@
 # Build the Verilator simulator (cosim-sim) for an RTL top + the DPI shim + harness,
 # or (--lib) the model library libcosim-model.so that the N-API addon loads.
 #
-# usage: scripts/build-rtl.sh [--top NAME] [--filelist FILE] [--lib] [--out DIR] [--jobs N] [--force]
+# usage: scripts/build-rtl.sh [--top NAME] [--filelist FILE] [--define X[=V]]... [--vflag FLAG]...
+#                             [--lib] [--out DIR] [--jobs N] [--force]
 #
-#   --top NAME       top module (inputs clk, rst_n only); default cosim_top
-#   --filelist FILE  one path per line, relative to the repo root (absolute paths
-#                    work too), '#' starts a comment; +incdir+DIR and +define+X lines
-#                    are passed through; .svh/.vh/.h entries only add their directory
-#                    to the include path. Default hdl/rtl.f
+#   --top NAME       top module (inputs clk, rst_n only, instantiates cosim_bridge);
+#                    default cosim_top
+#   --filelist FILE  one path per line, relative to the file list's own folder
+#                    (absolute paths work too), '#' starts a comment; +incdir+DIR and
+#                    +define+X lines are passed through; .svh/.vh/.h entries only add
+#                    their directory to the include path. Default hdl/example/rtl.f.
+#                    The bridge endpoint (hdl/bridge/bridge.f) is always compiled
+#                    first; a file list need not name it.
+#   --define X[=V]   a preprocessor define (repeatable)
+#   --incdir DIR     an include directory (repeatable)
+#   --vflag FLAG     an extra Verilator option, e.g. --vflag -Wno-UNUSED (repeatable)
 #   --lib            build libcosim-model.so instead of cosim-sim: the model, the
 #                    Verilator runtime objects and the shim's queue layer, all -fPIC,
 #                    exporting only the cosim_model_* C ABI (dpi/include/cosim_model.h).
@@ -20,9 +27,10 @@
 #
 # The build lands in <out>/<hash>/cosim-sim (or libcosim-model.so), where <hash> covers the verilator
 # version, this script, every file in the file list (and the headers in its
-# include directories), dpi/{shim,harness,include} (+ dpi/model with --lib), the mode and the top name. A hit skips
-# the build. The absolute path of the binary is the last line on stdout;
-# <out>/current-<top> is a symlink to it. Everything else goes to stderr.
+# include directories), the defines and flags, dpi/{shim,harness,include} (+ dpi/model
+# with --lib), the mode and the top name. A hit skips the build. The absolute
+# path of the binary is the last line on stdout; <out>/current-<top> is a
+# symlink to it. Everything else goes to stderr.
 set -euo pipefail
 
 say() { echo "[build-rtl] $*" >&2; }
@@ -32,7 +40,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SELF="$ROOT/scripts/build-rtl.sh"
 
 TOP=cosim_top
-FILELIST="$ROOT/hdl/rtl.f"
+FILELIST="$ROOT/hdl/example/rtl.f"
+EXTRA_DEFINES=()
+EXTRA_INCDIRS=()
+VFLAGS=()
 OUT="$ROOT/build/rtl"
 JOBS=2
 FORCE=0
@@ -44,6 +55,12 @@ while [ $# -gt 0 ]; do
         --top=*) TOP="${1#*=}"; shift ;;
         --filelist) FILELIST="${2:?--filelist needs a value}"; shift 2 ;;
         --filelist=*) FILELIST="${1#*=}"; shift ;;
+        --incdir) EXTRA_INCDIRS+=("${2:?--incdir needs a value}"); shift 2 ;;
+        --incdir=*) EXTRA_INCDIRS+=("${1#*=}"); shift ;;
+        --define) EXTRA_DEFINES+=("+define+${2:?--define needs a value}"); shift 2 ;;
+        --define=*) EXTRA_DEFINES+=("+define+${1#*=}"); shift ;;
+        --vflag) VFLAGS+=("${2:?--vflag needs a value}"); shift 2 ;;
+        --vflag=*) VFLAGS+=("${1#*=}"); shift ;;
         --out) OUT="${2:?--out needs a value}"; shift 2 ;;
         --out=*) OUT="${1#*=}"; shift ;;
         --jobs|-j) JOBS="${2:?--jobs needs a value}"; shift 2 ;;
@@ -83,32 +100,50 @@ add_incdir() {
     for x in "${INCDIRS[@]+"${INCDIRS[@]}"}"; do [ "$x" = "$d" ] && return 0; done
     INCDIRS+=("$d")
 }
-resolve() { case "$1" in /*) echo "$1" ;; *) echo "$ROOT/$1" ;; esac; }
-lineno=0
-while IFS= read -r line || [ -n "$line" ]; do
-    lineno=$((lineno + 1))
-    line="${line%%#*}"
-    line="${line#"${line%%[![:space:]]*}"}"
-    line="${line%"${line##*[![:space:]]}"}"
-    [ -n "$line" ] || continue
-    case "$line" in
-        +incdir+*)
-            d="$(resolve "${line#+incdir+}")"
-            [ -d "$d" ] || die "$FILELIST:$lineno: include directory $d not found"
-            add_incdir "$d" ;;
-        +define+*) DEFINES+=("$line") ;;
-        *)
-            f="$(resolve "$line")"
-            [ -f "$f" ] || die "$FILELIST:$lineno: $line not found (looked for $f)"
-            case "$f" in
-                *.svh|*.vh|*.h) add_incdir "$(dirname "$f")" ;;
-                *) SOURCES+=("$f"); add_incdir "$(dirname "$f")" ;;
-            esac ;;
-    esac
-done < "$FILELIST"
-[ ${#SOURCES[@]} -gt 0 ] || die "$FILELIST lists no source files"
-# The DPI import package lives here; every design that uses the bridge needs it.
-[ -d "$ROOT/hdl/bridge" ] && add_incdir "$ROOT/hdl/bridge"
+add_source() {
+    local f="$1" x
+    for x in "${SOURCES[@]+"${SOURCES[@]}"}"; do [ "$x" = "$f" ] && return 0; done
+    SOURCES+=("$f")
+}
+# read_filelist FILE: relative paths are relative to FILE's folder.
+read_filelist() {
+    local list="$1" base lineno=0 line d f
+    base="$(dirname "$list")"
+    while IFS= read -r line || [ -n "$line" ]; do
+        lineno=$((lineno + 1))
+        line="${line%%#*}"
+        line="${line#"${line%%[![:space:]]*}"}"
+        line="${line%"${line##*[![:space:]]}"}"
+        [ -n "$line" ] || continue
+        case "$line" in
+            +incdir+*)
+                d="${line#+incdir+}"; case "$d" in /*) ;; *) d="$base/$d" ;; esac
+                [ -d "$d" ] || die "$list:$lineno: include directory $d not found"
+                add_incdir "$(cd "$d" && pwd)" ;;
+            +define+*) DEFINES+=("$line") ;;
+            -*) die "$list:$lineno: '$line': options do not belong in a file list (use --vflag, or rtl.verilatorFlags in cosim.json)" ;;
+            *)
+                f="$line"; case "$f" in /*) ;; *) f="$base/$f" ;; esac
+                [ -f "$f" ] || die "$list:$lineno: $line not found (looked for $f)"
+                f="$(cd "$(dirname "$f")" && pwd)/$(basename "$f")"
+                case "$f" in
+                    *.svh|*.vh|*.h) add_incdir "$(dirname "$f")" ;;
+                    *) add_source "$f"; add_incdir "$(dirname "$f")" ;;
+                esac ;;
+        esac
+    done < "$list"
+}
+BRIDGE_LIST="$ROOT/hdl/bridge/bridge.f"
+[ -f "$BRIDGE_LIST" ] || die "$BRIDGE_LIST missing"
+read_filelist "$BRIDGE_LIST"
+NBRIDGE=${#SOURCES[@]}
+read_filelist "$FILELIST"
+DEFINES+=(${EXTRA_DEFINES[@]+"${EXTRA_DEFINES[@]}"})
+for d in ${EXTRA_INCDIRS[@]+"${EXTRA_INCDIRS[@]}"}; do
+    [ -d "$d" ] || die "--incdir $d: not a directory"
+    add_incdir "$(cd "$d" && pwd)"
+done
+[ ${#SOURCES[@]} -gt "$NBRIDGE" ] || die "$FILELIST lists no source files"
 
 SHIM="$ROOT/dpi/shim/cosim_shim.c"
 QUEUE="$ROOT/dpi/shim/cosim_queue.c"
@@ -144,6 +179,7 @@ HASH="$(
         echo "zmq: $ZMQ_CFLAGS $ZMQ_LIBS"
         echo "cc: $(${CC:-cc} --version 2>&1 | head -1) cxx: $(${CXX:-g++} --version 2>&1 | head -1)"
         echo "defines: ${DEFINES[*]+"${DEFINES[*]}"}"
+        echo "vflags: ${VFLAGS[*]+"${VFLAGS[*]}"}"
         echo "script:"; sha256sum < "$SELF"
         for f in "${SOURCES[@]}"; do echo "src: $f"; sha256sum < "$f"; done
         for d in "${INCDIRS[@]}"; do
@@ -194,15 +230,32 @@ OPT_MAKE=(OPT_FAST=-O2 OPT_GLOBAL=-O2 OPT_SLOW=-O1)
 build_sim() {
     "$CC" -std=c11 -O2 -g -Wall -Wextra -I"$ROOT/dpi/include" -c "$QUEUE" -o "$TMP/cosim_queue.o" || return $?
     "$CC" -std=c11 -O2 -g -Wall -Wextra -I"$ROOT/dpi/include" $ZMQ_CFLAGS -c "$SHIM" -o "$TMP/cosim_shim.o" || return $?
-    verilator --cc --exe --build -j "$JOBS" \
+    verilator --cc --exe \
         --trace-fst --assert -Wno-fatal \
         --prefix Vsim --top-module "$TOP" \
         --Mdir "$TMP/obj" -o "$TMP/cosim-sim" \
-        "${INCARGS[@]}" ${DEFINES[@]+"${DEFINES[@]}"} \
+        "${INCARGS[@]}" ${DEFINES[@]+"${DEFINES[@]}"} ${VFLAGS[@]+"${VFLAGS[@]}"} \
         -CFLAGS "-I$ROOT/dpi/include -I$ROOT/dpi/harness $ZMQ_CFLAGS" \
         -LDFLAGS "$TMP/cosim_shim.o $TMP/cosim_queue.o $ZMQ_LIBS" \
-        -MAKEFLAGS "${OPT_MAKE[*]}" \
-        "${SOURCES[@]}" "$HARNESS"
+        "${SOURCES[@]}" "$HARNESS" || return $?
+    check_top || return $?
+    make -C "$TMP/obj" -f Vsim.mk -j "$JOBS" "${OPT_MAKE[@]}"
+}
+# The harness drives clk and rst_n and nothing else, and talks to the design
+# only through the bridge's DPI calls: say so plainly instead of a C++ error
+# or a simulator that never announces itself.
+check_top() {
+    local ports extra
+    ports=$(grep -oE 'VL_(IN|OUT|INOUT)[A-Z0-9]*\(&[A-Za-z0-9_]+' "$TMP/obj/Vsim.h" | sed 's/.*(&//' | sort -u | tr '\n' ' ')
+    extra=$(echo "$ports" | tr ' ' '\n' | grep -vxE 'clk|rst_n|' | tr '\n' ' ' || true)
+    if [ -n "$extra" ] || ! echo " $ports" | grep -q ' clk ' || ! echo " $ports" | grep -q ' rst_n '; then
+        echo "TOPCHECK: top module '$TOP' has ports: ${ports:-none}; a cosim top has exactly 'input clk, input rst_n' (wire everything else inside it, to cosim_bridge)"
+        return 3
+    fi
+    if ! grep -q 'cosim_dpi_announce' "$TMP/obj/Vsim__Dpi.h" 2>/dev/null; then
+        echo "TOPCHECK: top module '$TOP' does not instantiate cosim_bridge (hdl/bridge/cosim_bridge.sv): without it the device never reaches the broker"
+        return 3
+    fi
 }
 # The library: Verilator generates the makefile (model_api.cpp as the "user"
 # file, so it gets the model's defines); make builds the model archive and the
@@ -217,9 +270,10 @@ build_lib() {
         --trace-fst --assert -Wno-fatal \
         --prefix Vsim --top-module "$TOP" \
         --Mdir "$TMP/obj" \
-        "${INCARGS[@]}" ${DEFINES[@]+"${DEFINES[@]}"} \
+        "${INCARGS[@]}" ${DEFINES[@]+"${DEFINES[@]}"} ${VFLAGS[@]+"${VFLAGS[@]}"} \
         -CFLAGS "-fPIC -I$ROOT/dpi/include -I$ROOT/dpi/harness" \
         "${SOURCES[@]}" "$MODEL_API" || return $?
+    check_top || return $?
     make -C "$TMP/obj" -f Vsim.mk -j "$JOBS" "${OPT_MAKE[@]}" \
         Vsim__ALL.a model_api.o verilated.o verilated_dpi.o verilated_fst_c.o verilated_threads.o || return $?
     printf '{\n  global: cosim_model_*;\n  local: *;\n};\n' > "$TMP/exports.map"
@@ -237,6 +291,10 @@ set +e
 rc=$?
 set -e
 if [ $rc -ne 0 ] || [ ! -f "$TMP/$PRODUCT" ]; then
+    if grep -q '^TOPCHECK: ' "$TMP/build.log"; then
+        sed -n 's/^TOPCHECK: /[build-rtl] error: /p' "$TMP/build.log" >&2
+        exit 1
+    fi
     echo "[build-rtl] error: verilator build failed (exit $rc); last lines of the log:" >&2
     grep -E '%Error|error:|Error ' "$TMP/build.log" | head -40 >&2 || true
     echo "--- tail ---" >&2

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# Lint the RTL with every Verilator warning enabled: the bridge with the
-# example device (top cosim_top, hdl/rtl.f), the GPU front-end (top
-# gpu_top, hdl/gpu/rtl.f) and the AXI test device (top axi_test_top,
-# hdl/test/rtl.f). Exits non-zero on any warning (waivers, where
-# unavoidable, are inline in the RTL with the reason next to them).
+# Lint the RTL with every Verilator warning enabled: each built-in project
+# (hdl/*/cosim.json: the example device, the GPU front-end, the AXI test
+# device) with the bridge endpoint. Exits non-zero on any warning (waivers,
+# where unavoidable, are inline in the RTL with the reason next to them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,11 +10,17 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 failed=0
-for design in cosim_top:hdl/rtl.f gpu_top:hdl/gpu/rtl.f axi_test_top:hdl/test/rtl.f; do
+designs=$(node -e '
+  for (const f of process.argv.slice(1)) {
+    const p = JSON.parse(require("fs").readFileSync(f, "utf8"));
+    console.log(`${p.rtl.top}:${require("path").join(require("path").dirname(f), p.rtl.filelist)}`);
+  }' hdl/*/cosim.json)
+for design in $designs; do
   top=${design%%:*}
   list=${design#*:}
   status=0
-  verilator --lint-only -Wall --top-module "$top" -f "$list" >"$log" 2>&1 || status=$?
+  # -F: paths relative to each file list's folder, as scripts/build-rtl.sh reads them.
+  verilator --lint-only -Wall --top-module "$top" -F hdl/bridge/bridge.f -F "$list" >"$log" 2>&1 || status=$?
   cat "$log"
   if [ "$status" -ne 0 ] || grep -q '%Warning' "$log"; then
     echo "lint-rtl: $top ($list) FAILED" >&2

@@ -7,7 +7,9 @@ import { Broker } from '../bridge/src/broker/broker';
 import { DeviceConf, encodeConf } from '../bridge/src/protocol/conf';
 import { message, Message, MsgType, Role } from '../bridge/src/protocol/wire';
 import { repoRoot } from '../bridge/src/orchestrate/process';
-import { buildQemu, buildSim } from '../bridge/src/orchestrate/build';
+import { buildQemu } from '../bridge/src/orchestrate/build';
+import { resolveProject } from '../bridge/src/project/project';
+import { buildProjectRtl } from '../bridge/src/project/rtl';
 import { brokerConfig, Stack, StackOptions, startStack, uniqueEndpoints } from '../bridge/src/orchestrate/stack';
 import { PeerLink } from '../bridge/src/peer/peer-link';
 import { createLogger, Logger } from '../bridge/src/util/log';
@@ -31,11 +33,14 @@ export function cTool(name: string, src = path.join(repoRoot, 'dpi', 'tools', `$
   return out;
 }
 
-let sim: Promise<string> | undefined;
-/** The example simulator, built (or taken from the cache) once per test file. */
+/** A built-in project's simulator, built (or taken from the cache) once per test file. */
+export function builtinSim(name: string, defines: string[] = []): Promise<string> {
+  return buildProjectRtl(resolveProject({ device: name }), { defines, echo: () => undefined });
+}
+
+/** The example simulator. */
 export function simBinary(): Promise<string> {
-  sim ??= buildSim({ echo: () => undefined });
-  return sim;
+  return builtinSim('example');
 }
 
 export const EXAMPLE_CONF: DeviceConf = {
@@ -105,11 +110,9 @@ export async function exampleStack(o: Partial<StackOptions> = {}): Promise<Stack
   return stackOn(await simBinary(), o);
 }
 
-let gpuSim: Promise<string> | undefined;
-/** The GPU front-end simulator (hdl/gpu/), built (or taken from the cache) once per test file. */
+/** The GPU front-end simulator (hdl/gpu/). */
 export function gpuSimBinary(): Promise<string> {
-  gpuSim ??= buildSim({ top: 'gpu_top', filelist: 'hdl/gpu/rtl.f', echo: () => undefined });
-  return gpuSim;
+  return builtinSim('gpu');
 }
 
 /** exampleStack() with the GPU front-end as the device. */

@@ -1,6 +1,6 @@
 // Simulation top of the AXI test device (axi_test_dev.sv) behind the SV
 // bridge endpoint; built as a model library for the TypeScript RTL tests:
-//   scripts/build-rtl.sh --lib --top axi_test_top --filelist hdl/test/rtl.f
+//   scripts/build-rtl.sh --lib --top axi_test_top --filelist hdl/test/rtl.f (project hdl/test/cosim.json)
 // The bridge's ports connect by name (.*) to the signals below; the device's
 // are mapped explicitly (its slave is the bridge's master and vice versa).
 module axi_test_top (

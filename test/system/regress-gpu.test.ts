@@ -5,25 +5,23 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { buildSim } from '../../bridge/src/orchestrate/build';
+import { resolveProject } from '../../bridge/src/project/project';
 import { suiteTests } from '../../bridge/src/run/boot';
-import { cosimCli, repoRoot } from '../helpers';
+import { builtinSim, cosimCli } from '../helpers';
 
 test('cosim regress: every test of the GPU suite passes', async (t) => {
   const junit = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cosim-gpu-')), 'gpu.xml');
   const r = await cosimCli(['regress', '--device', 'gpu', '--seed', '11', '--junit', junit, '--quiet']);
   t.diagnostic(r.stdout.trim().split('\n').at(-1) ?? '');
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr.slice(-3000)}`);
-  const suite = suiteTests('gpu');
+  const suite = suiteTests(resolveProject({ device: 'gpu' }));
   assert.ok(suite.length >= 15, `${suite.length} tests in the GPU suite`);
   for (const name of suite) assert.match(r.stdout, new RegExp(`^${name}\\s+pass\\s`, 'm'), name);
   assert.match(fs.readFileSync(junit, 'utf8'), new RegExp(`tests="${suite.length}" failures="0"`));
 });
 
 test('an off-by-one planted in COPY makes the copy tests fail at the last byte', async () => {
-  const list = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cosim-bug-')), 'gpu-bug.f');
-  fs.writeFileSync(list, `+define+COSIM_BUG_COPY_SHORT\n${fs.readFileSync(path.join(repoRoot, 'hdl', 'gpu', 'rtl.f'), 'utf8')}`);
-  const sim = await buildSim({ top: 'gpu_top', filelist: list, echo: () => undefined });
+  const sim = await builtinSim('gpu', ['COSIM_BUG_COPY_SHORT']);
   const r = await cosimCli(['regress', '--device', 'gpu', '--sim', sim, '--tests', 'gpu_copy,gpu_regs', '--seed', '3', '--quiet']);
   assert.equal(r.code, 1, r.stdout);
   assert.match(r.stdout, /^gpu_regs\s+pass\s/m, 'tests that do not copy still pass');

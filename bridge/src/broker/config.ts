@@ -73,14 +73,15 @@ function fieldOf(e: ErrorObject): string {
 }
 
 /** One line per faulty field; a oneOf failure is reported once, not once per branch. */
-export function schemaProblems(errors: ErrorObject[]): string[] {
+export function schemaProblems(errors: ErrorObject[], oneOfText: (field: string) => string | undefined = () => undefined): string[] {
   const oneOfPaths = new Set(errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath));
   const lines = errors
     .filter((e) => e.keyword === 'oneOf' || !oneOfPaths.has(e.instancePath))
     .map((e) => {
       const field = fieldOf(e);
-      if (e.keyword === 'oneOf') return `${field}: must be an integer in range or a hex string such as "0x1f"`;
+      if (e.keyword === 'oneOf') return `${field}: ${oneOfText(field) ?? 'must be an integer in range or a hex string such as "0x1f"'}`;
       if (e.keyword === 'additionalProperties') return `${field}: unknown field`;
+      if (e.keyword === 'enum') return `${field}: must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
       return `${field}: ${e.message ?? 'invalid'}`;
     });
   return [...new Set(lines)];

@@ -6,7 +6,9 @@ import { InprocHdl, inprocSpec } from '../peer/inproc-hdl';
 import { QemuPeer } from '../peer/qemu-peer';
 import { resultTable, selftest } from '../selftest';
 import * as fs from 'node:fs';
-import { BootOptions, DeviceName, parseDevice } from '../run/boot';
+import { initProject } from '../project/init';
+import { builtinNames, ProjectError, resolveProject } from '../project/project';
+import { BootOptions, prepare, shell } from '../run/boot';
 import { regress, regressPassed, regressTable } from '../run/regress';
 import { reportTable, run, runPassed } from '../run/run';
 import { mergeJunit, parseShard, Shard } from '../run/suite';
@@ -26,7 +28,7 @@ const BROKER: Command = {
     'request-timeout-ms': { type: 'string', arg: 'MS', help: 'how long an MMIO or DMA read may wait for its completion before the requester gets an ERROR (default: 2000)' },
     'peer-timeout-ms': { type: 'string', arg: 'MS', help: 'silence after which a peer is declared gone (default: 5000)' },
     'exit-on-peer-loss': { type: 'boolean', help: 'exit with status 3 when a peer disappears without SHUTDOWN' },
-    hdl: { type: 'string', arg: 'inproc:MODEL', help: "host the RTL in this process instead of waiting for a simulator on the HDL endpoint: MODEL is 'example', a top built with 'scripts/build-rtl.sh --lib --top NAME', or a libcosim-model.so path" },
+    hdl: { type: 'string', arg: 'inproc:MODEL', help: "host the RTL in this process instead of waiting for a simulator on the HDL endpoint: MODEL is a built-in project's name (example, gpu), a project folder, a top built with 'scripts/build-rtl.sh --lib --top NAME', or a libcosim-model.so path" },
     'hdl-name': { type: 'string', arg: 'NAME', help: 'device name of the in-process RTL', default: 'dev0' },
     'log-level': { ...logLevel, default: undefined, help: `${logLevel.help} (default: the config's, else info)` },
   },
@@ -68,8 +70,10 @@ const SELFTEST: Command = {
   },
 };
 
-/** Options every command that boots the guest takes (run, regress). */
-const BOOT_OPTIONS: Record<string, OptSpec> = {
+/** Options every command that boots the guest takes (run, regress, shell); the default device differs. */
+const bootOptionSpecs = (defaultDevice: string): Record<string, OptSpec> => ({
+  project: { type: 'string', arg: 'DIR', help: "a device project: a folder holding a cosim.json, or the file (see 'cosim init')" },
+  device: { type: 'string', arg: 'NAME', help: `a built-in project instead: ${builtinNames().join(', ')} (default: ${defaultDevice})` },
   timeout: { type: 'string', arg: 'SECONDS', help: 'per-test timeout; a hung test is killed and reported', default: '60' },
   'boot-timeout': { type: 'string', arg: 'SECONDS', help: 'time the guest may take to boot and load its driver', default: '180' },
   accel: { type: 'string', arg: 'auto|kvm|tcg', help: 'accelerator; auto uses KVM only when a probe shows a KVM vCPU really runs', default: 'auto' },
@@ -80,22 +84,21 @@ const BOOT_OPTIONS: Record<string, OptSpec> = {
   wave: { type: 'string', arg: 'FILE.fst', help: 'write an FST waveform of the RTL' },
   'wave-start': { type: 'string', arg: 'CYCLE', help: 'first cycle of the waveform window' },
   'wave-stop': { type: 'string', arg: 'CYCLE', help: 'last cycle of the waveform window' },
-  hdl: { type: 'string', arg: 'inproc:MODEL', help: 'run the RTL inside this process (N-API addon) instead of a cosim-sim process, e.g. inproc:example' },
-  sim: { type: 'string', arg: 'PATH', help: "simulator binary to use instead of building the device's RTL (e.g. scripts/build-rtl.sh with another file list)" },
+  hdl: { type: 'string', arg: 'inproc[:MODEL]', help: "run the RTL inside this process (N-API addon) instead of a cosim-sim process: 'inproc' is the project's own RTL" },
+  sim: { type: 'string', arg: 'PATH', help: "simulator binary to use instead of building the project's RTL (e.g. scripts/build-rtl.sh with another file list)" },
   quiet: { type: 'boolean', help: 'do not stream the guest console and simulator output' },
   'log-level': { ...logLevel, default: 'warn' },
-};
+});
 
 const RUN: Command = {
   name: 'run',
   summary: 'Boot the guest in the patched QEMU against the Verilated RTL through a broker, run the guest suite and print a per-test table. Exits non-zero if any test fails.',
   usage: 'cosim run [options]',
   options: {
-    device: { type: 'string', arg: 'example|gpu', help: 'the RTL design and its guest suite', default: 'example' },
-    tests: { type: 'string', arg: 'LIST', help: 'comma-separated guest tests to run (default: the whole suite)' },
+    tests: { type: 'string', arg: 'LIST', help: "comma-separated guest tests to run (default: the project's suite)" },
     'keep-going': { type: 'boolean', help: 'run the remaining tests after a failure (default: stop at the first)' },
     seed: { type: 'string', arg: 'N', help: 'seed for the tests that use random data (default: random, printed)' },
-    ...BOOT_OPTIONS,
+    ...bootOptionSpecs('example'),
   },
   details: 'Builds (or takes from the cache) the simulator, QEMU and the guest first. Console lines are prefixed [guest], simulator lines [sim].',
 };
@@ -105,15 +108,40 @@ const REGRESS: Command = {
   summary: 'Run the guest regression suite against the RTL in one boot (rebooting after a guest that wedges), with a live line per test, a table, JUnit XML and an exit code for CI.',
   usage: 'cosim regress [options]',
   options: {
-    device: { type: 'string', arg: 'example|gpu', help: 'the RTL design and its guest suite', default: 'gpu' },
-    tests: { type: 'string', arg: 'LIST', help: "comma-separated tests instead of the device's suite" },
+    tests: { type: 'string', arg: 'LIST', help: "comma-separated tests instead of the project's suite (its testbench files are named tb:PATH)" },
     grep: { type: 'string', arg: 'REGEX', help: 'run only the tests whose name matches' },
     seed: { type: 'string', arg: 'N', help: 'seed for the tests that use random data (default: random, printed; pass it again to repeat a run)' },
     shard: { type: 'string', arg: 'I/N', help: 'run the I-th of N equal slices of the selection (a CI matrix or Slurm array runs the N slices and merges the JUnit files)' },
     junit: { type: 'string', arg: 'FILE', help: 'write JUnit XML results' },
-    ...BOOT_OPTIONS,
+    'skip-testbench': { type: 'boolean', help: "leave out the project's host-side testbench tests (cosim.json \"testbench\")" },
+    ...bootOptionSpecs('gpu'),
   },
-  details: 'A test that hangs is killed at its timeout and reported with the last transaction the broker saw; the rest of the suite still runs. Merge shard results with `cosim junit-merge`.',
+  details: 'The project\'s testbench tests run first, with no VM; then one boot runs the guest tests. A test that hangs is killed at its timeout and reported with the last transaction the broker saw; the rest of the suite still runs. Merge shard results with `cosim junit-merge`.',
+};
+
+const SHELL: Command = {
+  name: 'shell',
+  summary: "Boot the project's guest with its modules loaded and its setup run, and give the terminal a guest shell (lspci, setpci, devmem, dmesg, insmod, the project's programs).",
+  usage: 'cosim shell [options]',
+  options: {
+    exec: { type: 'string', arg: "'CMD; CMD'", help: 'run these shell commands in the guest instead, print their output and exit with their status' },
+    seed: { type: 'string', arg: 'N', help: 'COSIM_SEED in the guest' },
+    ...bootOptionSpecs('gpu'),
+  },
+  details: "Ctrl-A X (QEMU's serial multiplexer) or 'poweroff' ends the shell; every process ends with it. Ctrl-A H lists the other keys.",
+};
+
+const INIT: Command = {
+  name: 'init',
+  summary: 'Create a device project that works at once: RTL around cosim_bridge, a kernel module, a C and a shell guest test, a testbench test, cosim.json and a README.',
+  usage: 'cosim init DIR [options]',
+  options: {
+    name: { type: 'string', arg: 'NAME', help: "the project's name (default: from DIR)" },
+    'vendor-id': { type: 'string', arg: 'ID', help: 'PCI vendor id', default: '0x1234' },
+    'device-id': { type: 'string', arg: 'ID', help: 'PCI device id', default: '0xc0f0' },
+    class: { type: 'string', arg: 'CODE', help: 'PCI class code, 24 bits', default: '0x120000' },
+  },
+  details: 'DIR must not exist or be empty. Then: cosim regress --project DIR',
 };
 
 const JUNIT_MERGE: Command = {
@@ -123,7 +151,7 @@ const JUNIT_MERGE: Command = {
   options: {},
 };
 
-const COMMANDS = [RUN, REGRESS, BROKER, CLIENT, SELFTEST, JUNIT_MERGE];
+const COMMANDS = [RUN, REGRESS, SHELL, INIT, BROKER, CLIENT, SELFTEST, JUNIT_MERGE];
 
 function topHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -161,9 +189,11 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === RUN) return await runGuest(values);
     if (cmd === REGRESS) return await runRegress(values);
     if (cmd === JUNIT_MERGE) return junitMerge(positionals);
+    if (cmd === SHELL) return await runShell(values);
+    if (cmd === INIT) return runInit(values, positionals);
     return await runSelftest(values);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ConfigError) {
+    if (e instanceof UsageError || e instanceof ConfigError || e instanceof ProjectError) {
       console.error(e.message);
       return 2;
     }
@@ -280,14 +310,15 @@ async function runSelftest(v: Values): Promise<number> {
 }
 
 /** Parses BOOT_OPTIONS; the abort signal follows SIGINT/SIGTERM until release(). */
-function bootOptions(v: Values, defaultSeed: boolean): BootOptions & { release: () => void } {
+function bootOptions(v: Values, defaultSeed: boolean, defaultDevice: string): BootOptions & { release: () => void } {
   const log = createLogger(str(v['log-level']));
   const accel = str(v.accel);
   if (accel !== 'auto' && accel !== 'kvm' && accel !== 'tcg') throw new UsageError(`--accel: '${accel}' is not auto, kvm or tcg`);
-  let device: DeviceName;
+  let project;
   try {
-    device = parseDevice(str(v.device) ?? '');
+    project = resolveProject({ project: str(v.project), device: str(v.device), defaultDevice });
   } catch (e) {
+    if (e instanceof ProjectError) throw e;
     throw new UsageError((e as Error).message);
   }
   const opt = (k: string) => (v[k] !== undefined ? intOpt(v[k], k) : undefined);
@@ -298,7 +329,7 @@ function bootOptions(v: Values, defaultSeed: boolean): BootOptions & { release: 
   process.on('SIGTERM', onSignal);
   return {
     log,
-    device,
+    project,
     seed,
     testTimeoutS: intOpt(v.timeout, 'timeout', 1),
     bootTimeoutS: intOpt(v['boot-timeout'], 'boot-timeout', 1),
@@ -323,7 +354,7 @@ function bootOptions(v: Values, defaultSeed: boolean): BootOptions & { release: 
 }
 
 async function runGuest(v: Values): Promise<number> {
-  const o = bootOptions(v, true);
+  const o = bootOptions(v, true, 'example');
   try {
     const report = await run({ ...o, tests: str(v.tests)?.split(',').map((t) => t.trim()).filter(Boolean), keepGoing: Boolean(v['keep-going']) });
     console.log(reportTable(report));
@@ -344,9 +375,9 @@ async function runRegress(v: Values): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const o = bootOptions(v, true);
+  const o = bootOptions(v, true, 'gpu');
   try {
-    const report = await regress({ ...o, seed: o.seed!, tests: str(v.tests)?.split(',').map((t) => t.trim()).filter(Boolean), grep, shard, junit: str(v.junit) });
+    const report = await regress({ ...o, seed: o.seed!, tests: str(v.tests)?.split(',').map((t) => t.trim()).filter(Boolean), grep, shard, junit: str(v.junit), skipTestbench: Boolean(v['skip-testbench']) });
     console.log(regressTable(report));
     if (o.signal?.aborted) return 130;
     return regressPassed(report) ? 0 : 1;
@@ -358,5 +389,30 @@ async function runRegress(v: Values): Promise<number> {
 function junitMerge(files: string[]): number {
   if (files.length === 0) throw new UsageError(`usage: ${JUNIT_MERGE.usage}`);
   process.stdout.write(mergeJunit(files.map((f) => fs.readFileSync(f, 'utf8'))));
+  return 0;
+}
+
+async function runShell(v: Values): Promise<number> {
+  const o = bootOptions(v, false, 'gpu');
+  const exec = str(v.exec);
+  try {
+    const env = await prepare(o);
+    // An interactive shell owns the terminal: simulator chatter stays off it.
+    if (exec === undefined) o.echo = () => undefined;
+    const r = await shell(env, o, exec, (l) => console.log(l));
+    for (const p of r.problems) console.error(`cosim shell: ${p}`);
+    if (o.signal?.aborted) return 130;
+    return r.rc;
+  } finally {
+    o.release();
+  }
+}
+
+function runInit(v: Values, pos: string[]): number {
+  if (pos.length !== 1) throw new UsageError(`usage: ${INIT.usage}`);
+  const id = (k: string) => Number(bigOpt(str(v[k]), `--${k}`));
+  const files = initProject(pos[0], { name: str(v.name), vendorId: id('vendor-id'), deviceId: id('device-id'), classCode: id('class') });
+  console.log(`created ${pos[0]}: ${files.join(', ')}`);
+  console.log(`next: npx cosim regress --project ${pos[0]}`);
   return 0;
 }

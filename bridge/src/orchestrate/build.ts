@@ -17,14 +17,6 @@ export async function runBuild(script: string, args: string[] = [], echo?: Echo)
   return product;
 }
 
-/** The Verilated simulator (scripts/build-rtl.sh). */
-export function buildSim(opts: { top?: string; filelist?: string; echo?: Echo } = {}): Promise<string> {
-  const args: string[] = [];
-  if (opts.top) args.push('--top', opts.top);
-  if (opts.filelist) args.push('--filelist', opts.filelist);
-  return runBuild('build-rtl.sh', args, opts.echo);
-}
-
 /** The patched qemu-system-x86_64 (scripts/build-qemu.sh). */
 export function buildQemu(echo?: Echo): Promise<string> {
   return runBuild('build-qemu.sh', [], echo);

@@ -28,15 +28,18 @@ export class Proc {
     readonly label: string,
     cmd: string,
     args: string[],
-    opts: { echo?: (line: string) => void; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+    /** interactive: the child shares this process's terminal (stdin and stdout); stderr is still captured. */
+    opts: { echo?: (line: string) => void; env?: NodeJS.ProcessEnv; cwd?: string; interactive?: boolean } = {},
   ) {
-    this.child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd });
+    this.child = spawn(cmd, args, { stdio: [opts.interactive ? 'inherit' : 'ignore', opts.interactive ? 'inherit' : 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd });
     live.add(this.child);
     const echo = opts.echo ?? ((line: string) => process.stderr.write(`[${label}] ${line}\n`));
-    readline.createInterface({ input: this.child.stdout! }).on('line', (l) => {
-      this.stdoutLines.push(l);
-      echo(l);
-    });
+    if (this.child.stdout) {
+      readline.createInterface({ input: this.child.stdout }).on('line', (l) => {
+        this.stdoutLines.push(l);
+        echo(l);
+      });
+    }
     readline.createInterface({ input: this.child.stderr! }).on('line', (l) => {
       this.stderrTail.push(l);
       if (this.stderrTail.length > 50) this.stderrTail.shift();

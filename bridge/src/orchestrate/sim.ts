@@ -14,6 +14,8 @@ export interface SimOptions {
   waveStop?: number;
   peerTimeoutMs?: number;
   logLevel?: string;
+  /** Plusargs for the RTL ($test$plusargs / $value$plusargs). */
+  plusargs?: string[];
   echo?: (line: string) => void;
 }
 
@@ -25,6 +27,7 @@ export function startSim(o: SimOptions): Proc {
   if (o.waveStop !== undefined) args.push('--wave-stop', String(o.waveStop));
   if (o.peerTimeoutMs !== undefined) args.push('--peer-timeout-ms', String(o.peerTimeoutMs));
   if (o.logLevel) args.push('--log-level', o.logLevel);
+  args.push(...(o.plusargs ?? []));
   return new Proc('sim', o.binary, args, { echo: o.echo });
 }
 
@@ -47,7 +50,7 @@ export async function startHdl(o: Partial<SimOptions> & { hdl?: string; broker: 
     if (!o.binary || !o.endpoint) throw new Error('startHdl: a simulator binary and endpoint are needed without --hdl inproc:');
     return startSim({ ...o, binary: o.binary, endpoint: o.endpoint });
   }
-  const hdl = await InprocHdl.start({ broker: o.broker, model, name: o.name, log: o.log, batch: o.batch, wave: o.wave, waveStart: o.waveStart, waveStop: o.waveStop, logLevel: o.logLevel });
+  const hdl = await InprocHdl.start({ broker: o.broker, model, name: o.name, log: o.log, batch: o.batch, wave: o.wave, waveStart: o.waveStart, waveStop: o.waveStop, logLevel: o.logLevel, plusargs: o.plusargs });
   const tail: string[] = [];
   const exited = hdl.exited.then(() => {
     tail.push(`[sim] ${hdl.summary()}`);

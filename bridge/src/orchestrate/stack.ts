@@ -9,7 +9,8 @@ import { InprocHdl } from '../peer/inproc-hdl';
 import { QemuPeer } from '../peer/qemu-peer';
 import { Logger } from '../util/log';
 import { Proc } from './process';
-import { buildSim } from './build';
+import { resolveProject } from '../project/project';
+import { buildProjectRtl } from '../project/rtl';
 import { startSim } from './sim';
 
 export interface StackOptions {
@@ -83,7 +84,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const endpoints = uniqueEndpoints();
   const broker = new Broker(brokerConfig(o, endpoints), o.log);
   await broker.start();
-  const binary = o.simBinary ?? (await buildSim({ echo: o.echo }));
+  const binary = o.simBinary ?? (await buildProjectRtl(resolveProject({ device: 'example' }), { echo: o.echo }));
   const sim = startSim({
     binary,
     endpoint: endpoints.hdl,

@@ -7,8 +7,11 @@ import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Broker } from '../broker/broker';
-import { buildGuest, buildQemu, buildSim, Echo } from '../orchestrate/build';
+import { buildQemu, Echo } from '../orchestrate/build';
 import { Proc, repoRoot } from '../orchestrate/process';
+import { buildGuestImage, GuestImage } from '../project/guest-layer';
+import { Project } from '../project/project';
+import { buildProjectRtl } from '../project/rtl';
 import { startHdl } from '../orchestrate/sim';
 import { brokerConfig, uniqueEndpoints } from '../orchestrate/stack';
 import { ipcPath } from '../protocol/link';
@@ -16,31 +19,21 @@ import { inprocSpec } from '../peer/inproc-hdl';
 import { Logger } from '../util/log';
 import { ConsoleParser, TestResult } from './console';
 
-/** The RTL designs the guest image has a driver and a suite for. */
-export const DEVICES = {
-  example: { top: 'cosim_top', filelist: 'hdl/rtl.f', suiteFile: 'guest/tests/suite.txt' },
-  gpu: { top: 'gpu_top', filelist: 'hdl/gpu/rtl.f', suiteFile: 'guest/tests/suite-gpu.txt' },
-} as const;
-export type DeviceName = keyof typeof DEVICES;
-
-export function parseDevice(name: string): DeviceName {
-  if (!(name in DEVICES)) throw new Error(`--device: '${name}' is not one of ${Object.keys(DEVICES).join(', ')}`);
-  return name as DeviceName;
+/** The test names a project's suite runs by default, in order. */
+export function suiteTests(project: Project): string[] {
+  return project.guest.tests.map((t) => t.name);
 }
 
-/** The default test list of a device's guest suite, in order. */
-export function suiteTests(device: DeviceName): string[] {
-  const file = path.join(repoRoot, DEVICES[device].suiteFile);
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .map((l) => l.replace(/#.*/, '').trim())
-    .filter(Boolean);
+/** Tests --tests may name: the suite's, and any program of the project (run as a TAP test). */
+export function checkTestNames(project: Project, names: string[], extra: string[] = []): void {
+  const known = new Set([...extra, ...suiteTests(project), ...project.guest.programs.map((p) => p.name)]);
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length) throw new Error(`--tests: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a test or program of project '${project.name}' (tests: ${suiteTests(project).join(', ') || 'none'})`);
 }
 
 export interface BootOptions {
   log: Logger;
-  device: DeviceName;
+  project: Project;
   /** Per guest test, enforced in the guest and (with slack) by the host. */
   testTimeoutS: number;
   bootTimeoutS: number;
@@ -54,7 +47,7 @@ export interface BootOptions {
   waveStop?: number;
   /** A simulator binary to use instead of building the device's RTL. */
   sim?: string;
-  /** 'inproc:MODEL' hosts the RTL in this process (N-API addon) instead of a cosim-sim process. */
+  /** 'inproc' (the project's model) or 'inproc:MODEL' hosts the RTL in this process (N-API addon) instead of a cosim-sim process. */
   hdl?: string;
   kernelArgs?: string;
   seed?: number;
@@ -70,7 +63,9 @@ export interface BootOptions {
 export interface Env {
   simBin?: string;
   qemuBin: string;
-  guestDir: string;
+  guest: GuestImage;
+  /** The --hdl spec with 'inproc' resolved to the project's model. */
+  hdl?: string;
   accel: 'kvm' | 'tcg';
   accelWhy: string;
 }
@@ -111,15 +106,15 @@ export async function probeKvm(qemu: string, extraArgs: string[] = []): Promise<
 }
 
 export async function prepare(o: BootOptions): Promise<Env> {
-  const dev = DEVICES[o.device];
-  const simBin = inprocSpec(o.hdl) !== undefined ? undefined : (o.sim ?? (await buildSim({ top: dev.top, filelist: dev.filelist, echo: o.echo })));
+  const hdl = o.hdl === 'inproc' ? `inproc:${o.project.dir}` : o.hdl;
+  const simBin = inprocSpec(hdl) !== undefined ? undefined : (o.sim ?? (await buildProjectRtl(o.project, { echo: o.echo })));
   const qemuBin = await buildQemu(o.echo);
-  const guestDir = await buildGuest(o.echo);
+  const guest = await buildGuestImage(o.project, o.echo);
   const kvm = o.accel === 'tcg' ? { ok: false, why: 'TCG requested' } : await probeKvm(qemuBin);
   if (o.accel === 'kvm' && !kvm.ok) throw new Error(`--accel kvm: ${kvm.why}`);
   const accel = kvm.ok ? 'kvm' : 'tcg';
   o.log.info({ accel, why: kvm.why }, `accelerator: ${accel}`);
-  return { simBin, qemuBin, guestDir, accel, accelWhy: kvm.why };
+  return { simBin, qemuBin, guest, hdl, accel, accelWhy: kvm.why };
 }
 
 export interface BootReport {
@@ -129,59 +124,123 @@ export interface BootReport {
   bootToFirstTestMs?: number;
   /** Set when the boot ended early: a hang, a crash, a stop after a failure. */
   stopReason?: string;
+  /** Why the guest could not start the tests (a module that did not load, a failing setup command). */
+  setupFailed?: string;
 }
 
 const DEVICE_NAME = 'dev0';
-/**
- * Boots once and runs `tests` (the device's default suite if undefined).
- * stopOnFailure ends the boot at the first failing test.
- */
-export async function boot(env: Env, o: BootOptions, tests: string[] | undefined, stopOnFailure: boolean): Promise<BootReport> {
-  const problems: string[] = [];
-  const { simBin, qemuBin, guestDir, accel } = env;
 
+/** The processes of one boot: the broker, the HDL side and QEMU. */
+interface Session {
+  broker: Broker;
+  qemu: Proc;
+  uartFile: string;
+  /** Problems seen so far (a lost peer, a simulator that died). */
+  problems: string[];
+  /** Ends QEMU, the broker and the HDL side, in that order. */
+  stop(why: string): Promise<void>;
+}
+
+/**
+ * Starts the broker, the HDL side and QEMU booting the project's guest.
+ * `guestArgs` are extra kernel command line options for /init; `console`
+ * gets QEMU's output line by line, or `interactive` hands it the terminal.
+ */
+async function startSession(env: Env, o: BootOptions, guestArgs: string[], console: { line?: (l: string) => void; interactive?: boolean }): Promise<Session> {
+  const problems: string[] = [];
+  const { simBin, qemuBin, guest, accel } = env;
+  const p = o.project;
   const ep = uniqueEndpoints();
   let tearingDown = false;
   const broker = new Broker(
-    brokerConfig({ requestTimeoutMs: Math.max(100, Math.floor(o.mmioTimeoutMs * 0.6)), peerTimeoutMs: 3000, heartbeatMs: 500 }, ep),
+    brokerConfig({ requestTimeoutMs: Math.max(100, Math.floor(o.mmioTimeoutMs * 0.6)), peerTimeoutMs: 3000, heartbeatMs: 500, devices: p.broker ? { [DEVICE_NAME]: p.broker } : {} }, ep),
     o.log,
     { onPeerGone: (side, name, reason) => !tearingDown && !reason.startsWith('sent SHUTDOWN') && problems.push(`${side} peer '${name ?? '?'}' lost: ${reason}`) },
   );
   await broker.start();
-  const sim = await startHdl({ hdl: o.hdl, broker, log: o.log, binary: simBin, endpoint: ep.hdl, wave: o.wave, waveStart: o.waveStart, waveStop: o.waveStop, peerTimeoutMs: 5000, echo: (l) => o.echo(`[sim] ${l.replace(/^\[sim\]\s*/, '')}`) });
+  const sim = await startHdl({
+    hdl: env.hdl,
+    broker,
+    log: o.log,
+    binary: simBin,
+    endpoint: ep.hdl,
+    plusargs: p.rtl.plusargs,
+    wave: o.wave,
+    waveStart: o.waveStart,
+    waveStop: o.waveStop,
+    peerTimeoutMs: 5000,
+    echo: (l) => o.echo(`[sim] ${l.replace(/^\[sim\]\s*/, '')}`),
+  }).catch(async (e: Error) => {
+    await broker.stop('the HDL side did not start');
+    throw e;
+  });
 
-  const parser = new ConsoleParser();
   const wiring = await deviceBackends(ep.qemu);
   const append = [
     'cosim.nic=loop',
     'console=ttyS0',
     'panic=-1',
     'quiet',
-    `cosim.timeout=${o.testTimeoutS}`,
-    // The guest runner's default suite is the example device's.
-    ...(o.device === 'example' ? [] : [`cosim.suite=${o.device}`]),
+    ...guestArgs,
     ...(o.seed !== undefined ? [`cosim.seed=${o.seed}`] : []),
-    ...(tests?.length ? [`cosim.tests=${tests.join(',')}`] : []),
+    ...(p.qemu.kernelArgs ? [p.qemu.kernelArgs] : []),
     ...(o.kernelArgs ? [o.kernelArgs] : []),
   ].join(' ');
   const qemuArgs = [
     ...(accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg']),
     '-M', 'q35',
-    '-m', String(o.memoryMb),
-    '-smp', '1',
-    '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-no-reboot',
-    '-kernel', path.join(guestDir, 'vmlinuz'),
-    '-initrd', path.join(guestDir, 'initramfs.cpio.gz'),
+    '-m', String(p.qemu.memoryMb ?? o.memoryMb),
+    '-smp', String(p.qemu.cpus ?? 1),
+    '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none', '-serial', console.interactive ? 'mon:stdio' : 'stdio', '-no-reboot',
+    '-kernel', guest.kernel,
+    '-initrd', guest.initrd,
     '-append', append,
     ...wiring.qemuArgs,
     '-device', `cosim-pcie,endpoint=${ep.qemu},name=${DEVICE_NAME},timeout-ms=${o.mmioTimeoutMs},chardev=cosim-uart,netdev=cosim-nic`,
+    ...p.qemu.args,
     ...o.qemuArgs,
   ];
   o.log.debug({ qemu: qemuBin, args: qemuArgs }, 'starting QEMU');
+  const qemu = new Proc('qemu', qemuBin, qemuArgs, {
+    interactive: console.interactive,
+    echo: console.interactive ? (l) => process.stderr.write(`[qemu] ${l}\n`) : (l) => console.line?.(l),
+  });
+  void sim.exited.then(() => tearingDown || problems.push(`simulator ${sim.describeExit()} during the run: ${sim.stderrTail.slice(-3).join(' | ')}`));
+  return {
+    broker,
+    qemu,
+    uartFile: wiring.uartFile,
+    problems,
+    stop: async (why) => {
+      tearingDown = true;
+      await qemu.stop(2000);
+      await broker.stop(why);
+      await sim.stop(3000);
+      const simSummary = sim.stderrTail.find((l) => l.includes('summary:'));
+      if (simSummary) o.log.info(simSummary);
+    },
+  };
+}
+
+/** Base64 of a shell command for cosim.exec= (the kernel command line holds 2048 bytes in all). */
+export function execArg(command: string): string {
+  const b64 = Buffer.from(command).toString('base64');
+  if (b64.length > 1400) throw new Error(`--exec: the command is ${command.length} bytes; at most about 1000 fit on the kernel command line (put longer scripts in the project's guest.files)`);
+  return `cosim.exec=${b64}`;
+}
+
+/**
+ * Boots once and runs `tests` (the project's suite if undefined).
+ * stopOnFailure ends the boot at the first failing test.
+ */
+export async function boot(env: Env, o: BootOptions, tests: string[] | undefined, stopOnFailure: boolean): Promise<BootReport> {
+  const parser = new ConsoleParser(Date.now, new Map(o.project.guest.tests.map((t) => [t.name, t.result])));
   const qemuStart = Date.now();
   let bootToFirstTestMs: number | undefined;
   let cyclesAtBegin: bigint | undefined;
   let complete = false;
+  let ready = false;
+  let setupFailed: string | undefined;
   let stopReason: string | undefined;
   let finish!: () => void;
   const finished = new Promise<void>((r) => (finish = r));
@@ -189,78 +248,133 @@ export async function boot(env: Env, o: BootOptions, tests: string[] | undefined
     if (why && !stopReason) stopReason = why;
     finish();
   };
+  // The session's handlers run only once it exists; `session` is set before QEMU prints anything.
+  // eslint-disable-next-line prefer-const
+  let session: Session;
+  const last = () => session.broker.lastTransaction(DEVICE_NAME);
 
   let watchdog: NodeJS.Timeout | undefined;
   const arm = (seconds: number, what: string) => {
     clearTimeout(watchdog);
     watchdog = setTimeout(() => {
-      const t = parser.finishCurrent('timeout', `no progress for ${seconds} s (${what}); last transaction the broker saw: ${broker.lastTransaction(DEVICE_NAME) ?? 'none'}`);
+      const t = parser.finishCurrent('timeout', `no progress for ${seconds} s (${what}); last transaction the broker saw: ${last() ?? 'none'}`);
       if (t) {
-        t.lastTransaction = broker.lastTransaction(DEVICE_NAME);
+        t.lastTransaction = last();
         o.progress(progressLine(t));
       }
       stop(t ? `test '${t.name}' hung for ${seconds} s` : `${what}: nothing for ${seconds} s`);
     }, seconds * 1000);
   };
-  arm(o.bootTimeoutS, 'booting the guest');
-
-  const qemu = new Proc('qemu', qemuBin, qemuArgs, {
-    echo: (l) => {
-      const ev = parser.line(l);
-      o.echo(`[guest] ${l.replace(/\r/g, '')}`);
-      if (!ev) return;
-      switch (ev.kind) {
-        case 'ready':
-          arm(o.testTimeoutS + 30, 'waiting for the first test');
-          break;
-        case 'guest-error':
-          problems.push(`guest: ${ev.text}`);
-          break;
-        case 'test-begin':
-          bootToFirstTestMs ??= Date.now() - qemuStart;
-          cyclesAtBegin = broker.deviceCycle(DEVICE_NAME);
-          arm(o.testTimeoutS + 30, `test '${ev.test.name}'`);
-          break;
-        case 'test-end': {
-          const end = broker.deviceCycle(DEVICE_NAME);
-          if (end !== undefined && cyclesAtBegin !== undefined) ev.test.rtlCycles = end - cyclesAtBegin;
-          if (ev.test.status !== 'pass') ev.test.lastTransaction = broker.lastTransaction(DEVICE_NAME);
-          o.progress(progressLine(ev.test));
-          arm(o.testTimeoutS + 30, 'waiting for the next test');
-          if (ev.test.status !== 'pass' && stopOnFailure) stop(`stopped after the first failure ('${ev.test.name}'; --keep-going runs the rest)`);
-          break;
-        }
-        case 'suite-end':
-          complete = true;
-          stop();
-          break;
+  const slowest = Math.max(o.testTimeoutS, ...o.project.guest.tests.map((t) => t.timeoutS ?? 0));
+  const onLine = (l: string) => {
+    const ev = parser.line(l);
+    o.echo(`[guest] ${l.replace(/\r/g, '')}`);
+    if (!ev) return;
+    switch (ev.kind) {
+      case 'ready':
+        ready = true;
+        arm(slowest + 30, 'waiting for the first test');
+        break;
+      case 'guest-error':
+        if (!ready) setupFailed ??= ev.text;
+        session.problems.push(`guest: ${ev.text}`);
+        break;
+      case 'test-begin':
+        bootToFirstTestMs ??= Date.now() - qemuStart;
+        cyclesAtBegin = session.broker.deviceCycle(DEVICE_NAME);
+        arm(slowest + 30, `test '${ev.test.name}'`);
+        break;
+      case 'test-end': {
+        const end = session.broker.deviceCycle(DEVICE_NAME);
+        if (end !== undefined && cyclesAtBegin !== undefined) ev.test.rtlCycles = end - cyclesAtBegin;
+        if (ev.test.status !== 'pass') ev.test.lastTransaction = last();
+        o.progress(progressLine(ev.test));
+        arm(slowest + 30, 'waiting for the next test');
+        if (ev.test.status !== 'pass' && stopOnFailure) stop(`stopped after the first failure ('${ev.test.name}'; --keep-going runs the rest)`);
+        break;
       }
-    },
-  });
+      case 'suite-end':
+        complete = true;
+        stop();
+        break;
+    }
+  };
+  session = await startSession(env, o, [`cosim.timeout=${o.testTimeoutS}`, ...(tests?.length ? [`cosim.tests=${tests.join(',')}`] : [])], { line: onLine });
+  const { qemu, problems } = session;
+  arm(o.bootTimeoutS, 'booting the guest');
   void qemu.exited.then(() => stop(complete ? undefined : `QEMU ${qemu.describeExit()} before the suite ended`));
-  void sim.exited.then(() => tearingDown || problems.push(`simulator ${sim.describeExit()} during the run: ${sim.stderrTail.slice(-3).join(' | ')}`));
   const abort = () => stop('interrupted');
   o.signal?.addEventListener('abort', abort);
 
   try {
     await finished;
   } finally {
-    tearingDown = true;
     clearTimeout(watchdog);
     o.signal?.removeEventListener('abort', abort);
-    await qemu.stop(2000);
-    await broker.stop(stopReason ?? 'run finished');
-    await sim.stop(3000);
+    await session.stop(stopReason ?? 'run finished');
   }
-  checkUartExpectations(parser.tests, wiring.uartFile);
-  fs.rmSync(wiring.uartFile, { force: true });
-  const cut = parser.finishCurrent('fail', `${stopReason ?? 'the run ended during this test'}; last transaction the broker saw: ${broker.lastTransaction(DEVICE_NAME) ?? 'none'}`);
+  checkUartExpectations(parser.tests, session.uartFile);
+  fs.rmSync(session.uartFile, { force: true });
+  const cut = parser.finishCurrent('fail', `${stopReason ?? 'the run ended during this test'}; last transaction the broker saw: ${last() ?? 'none'}`);
   if (cut) o.progress(progressLine(cut));
   if (qemu.exit?.code && !complete) problems.push(`QEMU: ${qemu.stderrTail.slice(-5).join(' | ')}`);
-  const simSummary = sim.stderrTail.find((l) => l.includes('summary:'));
-  if (simSummary) o.log.info(simSummary);
-  for (const name of tests ?? []) if (!parser.tests.some((t) => t.name === name)) parser.tests.push({ name, status: 'not run', ok: 0, notOk: 0, failures: [`not reached${stopReason ? `: ${stopReason}` : ''}`], comments: [] });
-  return { tests: parser.tests, complete, problems: [...new Set(problems)], bootToFirstTestMs, stopReason };
+  const notRun = setupFailed ? `the guest could not start the tests: ${setupFailed}` : `not reached${stopReason ? `: ${stopReason}` : ''}`;
+  for (const name of tests ?? suiteTests(o.project)) {
+    if (!parser.tests.some((t) => t.name === name)) parser.tests.push({ name, status: setupFailed ? 'fail' : 'not run', ok: 0, notOk: 0, failures: [notRun], comments: [] });
+  }
+  return { tests: parser.tests, complete, problems: [...new Set(problems)], bootToFirstTestMs, stopReason, setupFailed };
+}
+
+export interface ShellReport {
+  /** The exit status of --exec's commands, or of the shell session (0 after poweroff). */
+  rc: number;
+  problems: string[];
+  setupFailed?: string;
+}
+
+/**
+ * Boots the project's guest with its modules loaded and setup run, then
+ * either hands the terminal a guest shell (QEMU's mon:stdio: Ctrl-A X quits)
+ * or, with `exec`, runs those commands, streams their output to `out` and
+ * returns their exit status.
+ */
+export async function shell(env: Env, o: BootOptions, exec: string | undefined, out: (line: string) => void): Promise<ShellReport> {
+  let rc: number | undefined;
+  let inExec = false;
+  let setupFailed: string | undefined;
+  let finish!: () => void;
+  const finished = new Promise<void>((r) => (finish = r));
+  const onLine = (raw: string) => {
+    const l = raw.replace(/\r/g, '');
+    o.echo(`[guest] ${l}`);
+    let m: RegExpMatchArray | null;
+    if (/^# cosim-exec-begin$/.test(l)) inExec = true;
+    else if ((m = l.match(/^# cosim-exec-end rc=(\d+)$/))) {
+      inExec = false;
+      rc = Number(m[1]);
+    } else if ((m = l.match(/^# cosim-guest-error (.*)$/))) {
+      setupFailed = m[1];
+      out(`cosim shell: ${m[1]}`);
+    } else if (inExec) out(l);
+  };
+  const session = await startSession(env, o, exec !== undefined ? [execArg(exec)] : ['cosim.shell=1'], exec !== undefined ? { line: onLine } : { interactive: true });
+  const timer = exec !== undefined ? setTimeout(() => {
+    session.problems.push(`--exec did not finish within ${o.testTimeoutS + o.bootTimeoutS} s`);
+    finish();
+  }, (o.testTimeoutS + o.bootTimeoutS) * 1000) : undefined;
+  void session.qemu.exited.then(finish);
+  const abort = () => finish();
+  o.signal?.addEventListener('abort', abort);
+  try {
+    await finished;
+  } finally {
+    clearTimeout(timer);
+    o.signal?.removeEventListener('abort', abort);
+    await session.stop('shell ended');
+    fs.rmSync(session.uartFile, { force: true });
+  }
+  if (exec !== undefined && rc === undefined && !setupFailed) session.problems.push(`the guest ended before the commands did: QEMU ${session.qemu.describeExit()}`);
+  return { rc: rc ?? (exec === undefined && !setupFailed && session.qemu.exit?.code === 0 ? 0 : 1), problems: [...new Set(session.problems)], setupFailed };
 }
 
 /**

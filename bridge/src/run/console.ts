@@ -48,7 +48,15 @@ export class ConsoleParser {
   private current?: TestResult;
   private lastFailure = false;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /**
+   * resultModes: how each test's result is read; 'exit' tests pass on exit
+   * status 0 alone, 'tap' tests (the default) also need their TAP plan met
+   * with no 'not ok'.
+   */
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly resultModes: ReadonlyMap<string, 'tap' | 'exit'> = new Map(),
+  ) {}
 
   /** Feeds one console line; returns the event it completes, if any. */
   line(raw: string): ConsoleEvent | undefined {
@@ -104,12 +112,13 @@ export class ConsoleParser {
         if (ns) t.guestNs = Number(ns[1]);
         t.durationMs = this.now() - (t.startedAt ?? this.now());
         const timedOut = t.failures.some((f) => /#\s*timeout\b/i.test(f)) || t.rc === 124;
-        const planOk = t.planned === undefined ? t.ok + t.notOk > 0 : t.ok + t.notOk === t.planned;
+        const exitOnly = this.resultModes.get(t.name) === 'exit';
+        const planOk = exitOnly || (t.planned === undefined ? t.ok + t.notOk > 0 : t.ok + t.notOk === t.planned);
         if (timedOut) t.status = 'timeout';
-        else if (t.rc === 0 && t.notOk === 0 && planOk) t.status = 'pass';
+        else if (t.rc === 0 && (exitOnly || t.notOk === 0) && planOk) t.status = 'pass';
         else {
           t.status = 'fail';
-          if (t.notOk === 0) t.failures.push(planOk ? `exit status ${t.rc}` : `plan 1..${t.planned ?? '?'} but ${t.ok + t.notOk} results (exit status ${t.rc})`);
+          if (t.notOk === 0 || exitOnly) t.failures.push(planOk ? `exit status ${t.rc}${exitOnly ? lastWords(t) : ''}` : `plan 1..${t.planned ?? '?'} but ${t.ok + t.notOk} results (exit status ${t.rc})`);
         }
         this.current = undefined;
         return { kind: 'test-end', test: t };
@@ -137,4 +146,10 @@ export class ConsoleParser {
   get running(): TestResult | undefined {
     return this.current;
   }
+}
+
+/** The last lines an exit-status test printed, which usually say why it failed. */
+function lastWords(t: TestResult): string {
+  const tail = (t.output ?? []).filter((l) => l.trim()).slice(-3);
+  return tail.length ? `: ${tail.join(' | ')}` : '';
 }

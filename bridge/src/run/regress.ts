@@ -4,8 +4,9 @@
 // suite carries on after the test that wedged it.
 import * as fs from 'node:fs';
 import { formatTable } from '../broker/stats';
-import { boot, BootOptions, prepare, suiteTests } from './boot';
+import { boot, BootOptions, checkTestNames, prepare, suiteTests } from './boot';
 import { TestResult } from './console';
+import { runTestbench, testbenchNames } from '../project/testbench-run';
 import { junitXml, Shard, selectTests } from './suite';
 
 export interface RegressOptions extends BootOptions {
@@ -15,6 +16,8 @@ export interface RegressOptions extends BootOptions {
   shard?: Shard;
   junit?: string;
   seed: number;
+  /** Leave out the project's host-side testbench tests. */
+  skipTestbench?: boolean;
 }
 
 export interface RegressReport {
@@ -30,22 +33,32 @@ export interface RegressReport {
 
 export async function regress(o: RegressOptions): Promise<RegressReport> {
   const t0 = Date.now();
-  const selected = selectTests(o.tests ?? suiteTests(o.device), { grep: o.grep, shard: o.shard });
-  if (selected.length === 0) throw new Error(`no test of the ${o.device} suite matches${o.grep ? ` --grep ${o.grep.source}` : ''}${o.shard ? ` in shard ${o.shard.index}/${o.shard.count}` : ''}`);
-  o.progress(`regress: ${selected.length} tests of the ${o.device} suite, seed ${o.seed}${o.shard ? `, shard ${o.shard.index}/${o.shard.count}` : ''}`);
-  const env = await prepare(o);
+  const tbNames = o.skipTestbench ? [] : testbenchNames(o.project);
+  if (o.tests) checkTestNames(o.project, o.tests, tbNames);
+  const all = selectTests(o.tests ?? [...tbNames, ...suiteTests(o.project)], { grep: o.grep, shard: o.shard });
+  const tb = all.filter((n) => tbNames.includes(n));
+  const selected = all.filter((n) => !tbNames.includes(n));
+  if (all.length === 0) throw new Error(`no test of project '${o.project.name}' matches${o.grep ? ` --grep ${o.grep.source}` : ''}${o.shard ? ` in shard ${o.shard.index}/${o.shard.count}` : ''}`);
+  o.progress(`regress: ${all.length} tests of project '${o.project.name}', seed ${o.seed}${o.shard ? `, shard ${o.shard.index}/${o.shard.count}` : ''}`);
+  const tbResults = await runTestbench(o.project, tb, { timeoutS: o.testTimeoutS * 5, echo: o.echo, progress: o.progress });
+  const env = selected.length ? await prepare(o) : undefined;
   const results = new Map<string, TestResult>();
   const problems: string[] = [];
   let boots = 0;
   let bootToFirstTestMs: number | undefined;
   // Each boot either finishes a test or is charged to the first one it did not reach.
-  while (results.size < selected.length && !o.signal?.aborted && boots <= selected.length) {
+  while (env && results.size < selected.length && !o.signal?.aborted && boots <= selected.length) {
     const remaining = selected.filter((t) => !results.has(t));
     if (boots > 0) o.progress(`regress: rebooting for the ${remaining.length} remaining tests`);
     boots++;
     const r = await boot(env, o, remaining, false);
     bootToFirstTestMs ??= r.bootToFirstTestMs;
     problems.push(...r.problems);
+    // A module that does not load or a setup command that fails breaks every test the same way: no reboot.
+    if (r.setupFailed) {
+      for (const t of r.tests) if (!results.has(t.name) && remaining.includes(t.name)) results.set(t.name, t);
+      break;
+    }
     let progress = false;
     for (const t of r.tests) {
       if (t.status === 'not run' || results.has(t.name) || !remaining.includes(t.name)) continue;
@@ -57,14 +70,14 @@ export async function regress(o: RegressOptions): Promise<RegressReport> {
       results.set(first, { name: first, status: 'fail', ok: 0, notOk: 0, failures: [`the guest never started this test: ${r.stopReason ?? r.problems[0] ?? 'unknown reason'}`], comments: [] });
     }
   }
-  const tests = selected.map((name) => results.get(name) ?? { name, status: 'not run' as const, ok: 0, notOk: 0, failures: [o.signal?.aborted ? 'interrupted' : 'not reached'], comments: [] });
-  const report: RegressReport = { tests, boots, bootToFirstTestMs, problems: [...new Set(problems)], wallMs: Date.now() - t0, accel: env.accel, seed: o.seed, shard: o.shard };
+  const tests = [...tbResults, ...selected.map((name) => results.get(name) ?? { name, status: 'not run' as const, ok: 0, notOk: 0, failures: [o.signal?.aborted ? 'interrupted' : 'not reached'], comments: [] })];
+  const report: RegressReport = { tests, boots, bootToFirstTestMs, problems: [...new Set(problems)], wallMs: Date.now() - t0, accel: env?.accel ?? 'none', seed: o.seed, shard: o.shard };
   if (o.junit) {
     fs.writeFileSync(
       o.junit,
       junitXml(tests, {
-        suite: `cosim.${o.device}`,
-        properties: { seed: o.seed, shard: o.shard ? `${o.shard.index}/${o.shard.count}` : undefined, accel: env.accel, boots, device: o.device },
+        suite: `cosim.${o.project.name}`,
+        properties: { seed: o.seed, shard: o.shard ? `${o.shard.index}/${o.shard.count}` : undefined, accel: env?.accel ?? 'none', boots, project: o.project.name, descriptor: o.project.file },
       }),
     );
   }

@@ -1,6 +1,6 @@
 // `cosim run`: one boot of the guest against the RTL, the suite's results as a table.
 import { formatTable } from '../broker/stats';
-import { boot, BootOptions, prepare } from './boot';
+import { boot, BootOptions, checkTestNames, prepare } from './boot';
 import { TestResult } from './console';
 
 export interface RunOptions extends BootOptions {
@@ -19,6 +19,7 @@ export interface RunReport {
 
 export async function run(o: RunOptions): Promise<RunReport> {
   const t0 = Date.now();
+  if (o.tests) checkTestNames(o.project, o.tests);
   const env = await prepare(o);
   const r = await boot(env, o, o.tests, !o.keepGoing);
   const problems = r.stopReason ? [r.stopReason, ...r.problems.filter((p) => p !== r.stopReason)] : r.problems;

@@ -5,7 +5,7 @@ import { Dut, DutOptions } from './dut';
 
 export { Dut, Mmio, Wave } from './dut';
 export type { DutEvents, DutOptions, MsixEvent, UntilOptions } from './dut';
-export { buildModel, NAMED_MODELS, NativeModel, resolveModel } from './native';
+export { NativeModel, resolveModel } from './native';
 export type { ModelStats, NativeModelOptions } from './native';
 export { HostMemory } from '../peer/host-memory';
 export type { AccessSize } from '../peer/host-side';

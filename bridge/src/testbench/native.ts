@@ -4,8 +4,10 @@
 // encodes and decodes them with the protocol codec (protocol/wire.ts).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Echo, runBuild } from '../orchestrate/build';
+import { Echo } from '../orchestrate/build';
 import { repoRoot } from '../orchestrate/process';
+import { builtinNames, builtinProjects, DESCRIPTOR, loadProject, resolveProject } from '../project/project';
+import { buildProjectRtl } from '../project/rtl';
 import { decode, encode, Message } from '../protocol/wire';
 
 /** What the addon exports (dpi/napi/addon.cc). */
@@ -164,46 +166,25 @@ export class NativeModel {
   }
 }
 
-/** Models known by name: the example device and the AXI test device. */
-export const NAMED_MODELS: Record<string, { top: string; filelist: string }> = {
-  example: { top: 'cosim_top', filelist: 'hdl/rtl.f' },
-  axi_test: { top: 'axi_test_top', filelist: 'hdl/test/rtl.f' },
-};
-
-/** Builds (or takes from the cache) a model library: scripts/build-rtl.sh --lib. */
-export function buildModel(o: { top?: string; filelist?: string; echo?: Echo } = {}): Promise<string> {
-  const args = ['--lib'];
-  if (o.top) args.push('--top', o.top);
-  if (o.filelist) args.push('--filelist', o.filelist);
-  return runBuild('build-rtl.sh', args, o.echo);
-}
-
-const built = new Map<string, Promise<string>>();
-
 /**
  * The library file for a model spec:
- *  - a name from NAMED_MODELS (`example`, `axi_test`): built or taken from the cache;
+ *  - a built-in project's name (`example`, `gpu`, `axi_test`: hdl/<folder>/cosim.json)
+ *    or a project folder / cosim.json: built or taken from the cache;
  *  - a top module name already built with `build-rtl.sh --lib --top NAME` (build/rtl/current-lib-NAME);
  *  - a path to a libcosim-model.so, or to a directory holding one.
  */
-export function resolveModel(spec: string, echo: Echo = () => undefined): Promise<string> {
-  const named = NAMED_MODELS[spec];
-  if (named) {
-    let p = built.get(spec);
-    if (!p) {
-      p = buildModel({ ...named, echo });
-      built.set(spec, p);
-    }
-    return p;
+export async function resolveModel(spec: string, echo: Echo = () => undefined): Promise<string> {
+  const p = path.resolve(spec);
+  const isDir = fs.existsSync(p) && fs.statSync(p).isDirectory();
+  if (builtinProjects().has(spec) || (isDir && fs.existsSync(path.join(p, DESCRIPTOR))) || path.basename(p) === DESCRIPTOR) {
+    const project = builtinProjects().has(spec) ? resolveProject({ device: spec }) : loadProject(p);
+    return buildProjectRtl(project, { lib: true, echo });
   }
   const current = path.join(repoRoot, 'build', 'rtl', `current-lib-${spec}`);
-  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(spec) && fs.existsSync(current)) return Promise.resolve(fs.realpathSync(current));
-  const p = path.resolve(spec);
-  const file = fs.existsSync(p) && fs.statSync(p).isDirectory() ? path.join(p, 'libcosim-model.so') : p;
+  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(spec) && fs.existsSync(current)) return fs.realpathSync(current);
+  const file = isDir ? path.join(p, 'libcosim-model.so') : p;
   if (!fs.existsSync(file)) {
-    return Promise.reject(
-      new Error(`model '${spec}': not a known name (${Object.keys(NAMED_MODELS).join(', ')}), not a top built with 'scripts/build-rtl.sh --lib --top ${spec}', and no file ${file}`),
-    );
+    throw new Error(`model '${spec}': not a project (${builtinNames().join(', ')}, or a folder with a ${DESCRIPTOR}), not a top built with 'scripts/build-rtl.sh --lib --top ${spec}', and no file ${file}`);
   }
-  return Promise.resolve(file);
+  return file;
 }
