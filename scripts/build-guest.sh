@@ -7,7 +7,7 @@
 # (bridge/src/project/guest-layer.ts); guest/README.md describes both.
 #
 # Prints the absolute path of a directory holding vmlinuz, initramfs.cpio.gz,
-# kernel.config and build-info.txt (headers=, kernel_release=) as the LAST
+# kernel.config and build-info.txt (headers=, kernel_abi=) as the LAST
 # stdout line; progress goes to stderr. The result is cached in
 # build/guest/<hash>/, <hash> covering every input: guest/initramfs, this
 # script, the kernel package version, busybox/libc/gcc/pciutils package
@@ -168,7 +168,6 @@ find "$r" -exec touch -h -d @0 {} +
   echo "hash=$hash"
   echo "kernel_abi=$abi"
   echo "kernel_package=linux-image-$abi=$kver"
-  echo "kernel_release=$(cat "$kdir/include/config/kernel.release" 2>/dev/null || echo "$abi")"
   echo "headers=$kdir"
   echo "busybox=$(installed_version busybox-static)"
   echo "pciutils=$(installed_version pciutils)"

@@ -130,7 +130,7 @@ async function assembleLayer(project: Project, info: Record<string, string>, tmp
   for (const [i, m] of g.modules.entries()) {
     const kos = m.kind === 'prebuilt' ? [m.path] : await buildModule(m.path, path.join(tmp, `module-${i}`), info, g.includeDirs);
     for (const ko of kos) {
-      await checkVermagic(ko, info.kernel_release);
+      await checkVermagic(ko, info.kernel_abi);
       const file = path.basename(ko);
       fs.copyFileSync(ko, path.join(root, 'cosim', 'modules', file));
       if (m.load) manifest.push(`${file}${m.params ? ` ${m.params}` : ''}`);

@@ -1,7 +1,6 @@
 // `cosim init DIR`: a new device project that works at once, written from the
-// template folder bridge/templates/init. Template file names and contents
-// carry {{PLACEHOLDERS}}; a trailing ".tmpl" is dropped from a file name (it
-// keeps the template's TypeScript out of this repository's own tsc build).
+// template folder bridge/templates/init, whose file names and contents carry
+// {{PLACEHOLDERS}}.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from '../orchestrate/process';
@@ -65,7 +64,7 @@ export function initProject(dir: string, o: InitOptions = {}): string[] {
   const out = templateFiles(TEMPLATE_DIR).map((rel) => {
     const src = path.join(TEMPLATE_DIR, rel);
     return {
-      rel: fill(rel, rel).replace(/\.tmpl$/, ''),
+      rel: fill(rel, rel),
       text: fill(fs.readFileSync(src, 'utf8'), rel),
       mode: fs.statSync(src).mode & 0o111 ? 0o755 : 0o644,
     };

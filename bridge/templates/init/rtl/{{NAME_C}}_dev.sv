@@ -93,9 +93,10 @@ module {{NAME_C}}_dev #(
     logic [63:0] scratch, dma_src, dma_dst, dma_len, dma_ctrl;
     logic        dma_start, dma_busy, dma_done, dma_error, dma_irq;
 
-    // ---- Register slave. The bridge sends one access at a time and waits
-    // for its response, so a write takes AW and W together and answers B
-    // the clock after; a read answers R the clock after AR.
+    // ---- Register slave. The bridge issues one access at a time, waits for
+    // its response, and raises a write's AW and W together; so a write takes
+    // both at once and answers B the clock after, a read answers R the clock
+    // after AR. (A general AXI slave would accept AW and W independently.)
     wire wr = s_axi_awvalid && s_axi_wvalid && !s_axi_bvalid;
     assign s_axi_awready = wr;
     assign s_axi_wready  = wr;

@@ -79,9 +79,10 @@ module {{NAME_C}}_top (
         .msix_valid, .msix_vector, .msix_ready
     );
 
-    // The bridge only ever issues single-beat MMIO (len 0, INCR, wlast 1),
-    // so the device's register slave needs none of those fields; and it
-    // uses one DMA ID, so it ignores bid/rid.
+    // Left unconnected on purpose: the bridge only ever issues single-beat
+    // MMIO (len 0, INCR, wlast 1), so the register slave needs none of those
+    // fields; the DMA engine uses one ID, so bid/rid carry nothing; and the
+    // NIC and UART inputs are dropped (below).
     wire unused = &{1'b0, m_axi_awlen, m_axi_awsize, m_axi_awburst, m_axi_wlast,
                     m_axi_arlen, m_axi_arsize, m_axi_arburst, s_axi_bid, s_axi_rid,
                     m_axis_rx_tdata, m_axis_rx_tkeep, m_axis_rx_tlast, m_axis_rx_tvalid,

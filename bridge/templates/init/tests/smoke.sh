@@ -41,18 +41,23 @@ setpci -s "$bdf" COMMAND=0x0002:0x0002 || fail "setpci COMMAND"
 read -r bar0 _ < "$sys/resource"
 [ $((bar0)) -ne 0 ] || fail "BAR0 is not assigned ($sys/resource)"
 say "BAR0 at $bar0"
-reg() { printf '0x%x' $((bar0 + $1)); }
+# reg OFFSET WIDTH [VALUE]: devmem on BAR0, the value read in $val; any
+# failure (e.g. /dev/mem refusing the range) ends the test with devmem's words.
+reg() {
+	val=$(devmem "$(printf '0x%x' $((bar0 + $1)))" "$2" ${3:+"$3"} 2>&1) || fail "devmem BAR0+$1: $val"
+}
 
 # ID (0x00): low word {vendor, device}, high word the register map version 1.
-v=$(devmem "$(reg 0x0)" 32) || fail "devmem read of ID failed"
-[ $((v)) -eq $((vendor << 16 | device)) ] || fail "ID low word $v, want {vendor,device}"
-v=$(devmem "$(reg 0x4)" 32)
-[ $((v)) -eq 1 ] || fail "ID high word $v, want 0x1"
+reg 0x0 32
+[ $((val)) -eq $((vendor << 16 | device)) ] || fail "ID low word $val, want 0x${vendor#0x}${device#0x}"
+reg 0x4 32
+[ $((val)) -eq 1 ] || fail "ID high word $val, want 0x1"
 
 # SCRATCH (0x08): each 32-bit half on its own, so the byte strobes count.
-devmem "$(reg 0x8)" 32 0x89abcdef
-devmem "$(reg 0xc)" 32 0x01234567
-lo=$(devmem "$(reg 0x8)" 32) hi=$(devmem "$(reg 0xc)" 32)
+reg 0x8 32 0x89abcdef
+reg 0xc 32 0x01234567
+reg 0x8 32; lo=$val
+reg 0xc 32; hi=$val
 [ $((lo)) -eq $((0x89abcdef)) ] && [ $((hi)) -eq $((0x01234567)) ] ||
 	fail "SCRATCH read back $hi:$lo, want 0x01234567:0x89abcdef"
 say "ok: ID and SCRATCH through devmem"
