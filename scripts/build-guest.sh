@@ -114,7 +114,9 @@ if [ -z "$deb" ]; then
   deb="$deb_dir/$(basename "$f")"
 fi
 log "extracting vmlinuz-$abi"
-dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" "./boot/vmlinuz-$abi" "./boot/config-$abi"
+mods="./lib/modules/$abi"
+dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" "./boot/vmlinuz-$abi" "./boot/config-$abi" \
+  "$mods/modules.builtin" "$mods/modules.builtin.modinfo"
 mv "$tmp/boot/vmlinuz-$abi" "$tmp/out/vmlinuz"
 mv "$tmp/boot/config-$abi" "$tmp/out/kernel.config"
 # What the guest relies on being built in (no other modules are shipped).
@@ -155,6 +157,12 @@ install -m 0755 "$tmp/cosim-clock" "$r/cosim/clock"
 # Debian's pciutils decode capabilities (MSI-X, PCIe) that busybox's lspci does not.
 rm -f "$r/usr/bin/lspci" "$r/bin/lspci" "$r/sbin/lspci"
 for b in /usr/bin/lspci /usr/bin/setpci; do copy_with_libs "$r" "$b"; done
+# Module indexes of the built-in drivers only, so that lspci -k (libkmod)
+# finds what it looks for; the project's modules are loaded by path.
+mkdir -p "$r/lib/modules/$abi"
+cp "$tmp/lib/modules/$abi/modules.builtin" "$tmp/lib/modules/$abi/modules.builtin.modinfo" "$r/lib/modules/$abi/"
+: > "$r/lib/modules/$abi/modules.order"
+depmod -b "$r" "$abi" || die "depmod failed"
 [ -f /usr/share/misc/pci.ids ] && install -D -m 0644 /usr/share/misc/pci.ids "$r/usr/share/misc/pci.ids"
 # The kernel opens /dev/console before /init runs; /init remounts /dev anyway.
 mknod -m 600 "$r/dev/console" c 5 1 2>/dev/null || true

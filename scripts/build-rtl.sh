@@ -246,9 +246,9 @@ build_sim() {
 # or a simulator that never announces itself.
 check_top() {
     local ports extra
-    ports=$(grep -oE 'VL_(IN|OUT|INOUT)[A-Z0-9]*\(&[A-Za-z0-9_]+' "$TMP/obj/Vsim.h" | sed 's/.*(&//' | sort -u | tr '\n' ' ')
+    ports=$(grep -oE 'VL_(IN|OUT|INOUT)[A-Z0-9]*\(&[A-Za-z0-9_]+' "$TMP/obj/Vsim.h" | sed 's/.*(&//' | sort -u | tr '\n' ' ' | sed 's/ $//')
     extra=$(echo "$ports" | tr ' ' '\n' | grep -vxE 'clk|rst_n|' | tr '\n' ' ' || true)
-    if [ -n "$extra" ] || ! echo " $ports" | grep -q ' clk ' || ! echo " $ports" | grep -q ' rst_n '; then
+    if [ -n "$extra" ] || ! echo " $ports " | grep -q ' clk ' || ! echo " $ports " | grep -q ' rst_n '; then
         echo "TOPCHECK: top module '$TOP' has ports: ${ports:-none}; a cosim top has exactly 'input clk, input rst_n' (wire everything else inside it, to cosim_bridge)"
         return 3
     fi

@@ -397,8 +397,9 @@ async function runShell(v: Values): Promise<number> {
   const exec = str(v.exec);
   try {
     const env = await prepare(o);
-    // An interactive shell owns the terminal: simulator chatter stays off it.
-    if (exec === undefined) o.echo = () => undefined;
+    // The shell owns the terminal, and --exec prints only the commands' output:
+    // the console and simulator chatter stay off both (--log-level debug logs it).
+    o.echo = (l) => o.log.debug(l);
     const r = await shell(env, o, exec, (l) => console.log(l));
     for (const p of r.problems) console.error(`cosim shell: ${p}`);
     if (o.signal?.aborted) return 130;

@@ -276,8 +276,9 @@ export async function boot(env: Env, o: BootOptions, tests: string[] | undefined
         arm(slowest + 30, 'waiting for the first test');
         break;
       case 'guest-error':
+        // Before the tests, it is why none of them ran (reported with each); after, a problem of the run.
         if (!ready) setupFailed ??= ev.text;
-        session.problems.push(`guest: ${ev.text}`);
+        else session.problems.push(`guest: ${ev.text}`);
         break;
       case 'test-begin':
         bootToFirstTestMs ??= Date.now() - qemuStart;
