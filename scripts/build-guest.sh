@@ -153,6 +153,7 @@ done
 install -m 0755 guest/initramfs/init "$r/init"
 install -m 0755 guest/initramfs/run-suite "$r/cosim/run-suite"
 install -m 0755 guest/initramfs/wait-dev "$r/usr/bin/wait-dev"
+install -m 0644 guest/initramfs/profile "$r/etc/profile"
 install -m 0755 "$tmp/cosim-clock" "$r/cosim/clock"
 # Debian's pciutils decode capabilities (MSI-X, PCIe) that busybox's lspci does not.
 rm -f "$r/usr/bin/lspci" "$r/bin/lspci" "$r/sbin/lspci"

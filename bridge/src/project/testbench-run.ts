@@ -21,6 +21,8 @@ export async function runTestbench(project: Project, names: string[], o: { timeo
     parser.line(`# cosim-test-begin ${name}`);
     const p = new Proc(name, process.execPath, ['--require', path.join(__dirname, 'ts-hook.js'), '--test', '--test-reporter=tap', file], {
       cwd: project.dir,
+      // Under a test runner already (cosim regress from a test), node would report to it instead of printing TAP.
+      env: { ...process.env, NODE_TEST_CONTEXT: undefined },
       echo: (l) => {
         parser.line(l);
         o.echo(`[${name}] ${l}`);
