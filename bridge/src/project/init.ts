@@ -3,14 +3,14 @@
 // {{PLACEHOLDERS}}.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import projectSchema from '../../schema/cosim-project.schema.json';
 import { repoRoot } from '../orchestrate/process';
 import { builtinNames } from './project';
 
 export const TEMPLATE_DIR = path.join(repoRoot, 'bridge', 'templates', 'init');
 const SCHEMA = path.join(repoRoot, 'bridge', 'schema', 'cosim-project.schema.json');
 
-/** cosim-project.schema.json's name pattern. */
-const NAME_RE = /^[a-z][a-z0-9_-]{0,31}$/;
+const NAME_RE = new RegExp(projectSchema.properties.name.pattern);
 
 export interface InitOptions {
   name?: string;
