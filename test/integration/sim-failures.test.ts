@@ -83,7 +83,11 @@ test('a simulator whose broker dies exits with a clear error', async () => {
   await broker.start();
   const sim = startSim({ binary: await simBinary(), endpoint: ep.hdl, peerTimeoutMs: 800, echo: quiet });
   try {
-    await eventually(() => sim.stderrTail.some((l) => /HELLO|announce|connected|joined/i.test(l)) || broker['devices'].size > 0, 10000, 'simulator joined');
+    const hdlPeer = () => broker['devices'].get('dev0')?.hdl;
+    await eventually(() => hdlPeer() !== undefined, 10000, 'simulator joined');
+    // A PONG to a heartbeat sent after the broker's HELLO shows the simulator has seen that HELLO.
+    const joined = hdlPeer()!.lastSeen;
+    await eventually(() => hdlPeer()!.lastSeen > joined, 5000, 'simulator answered a heartbeat');
     // Stop answering without a SHUTDOWN, as a killed broker would.
     broker['sockets'].hdl.close();
     clearInterval(broker['heartbeat']);

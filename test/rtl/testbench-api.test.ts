@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { EX } from '../../bridge/src/example-device';
 import { Dut, resolveModel, useDut } from '../../bridge/src/testbench';
 import { loadAddon, RunFlag, StateBit } from '../../bridge/src/testbench/native';
+import { repoRoot } from '../../bridge/src/orchestrate/process';
 
 const dut = useDut('example', { logLevel: 'error', fresh: true });
 
@@ -98,9 +99,9 @@ test('two designs in one process: the example and the AXI test device side by si
   }
 });
 
-test('a model loads by top name, by library path and by build directory', async () => {
+test('a model loads by project name, project folder, top name, library path and build directory', async () => {
   const lib = await resolveModel('axi_test');
-  for (const spec of ['axi_test_top', lib, path.dirname(lib)]) {
+  for (const spec of ['axi_test_top', lib, path.dirname(lib), path.join(repoRoot, 'hdl', 'test'), path.join(repoRoot, 'hdl', 'test', 'cosim.json')]) {
     const d = await Dut.load(spec, { logLevel: 'error' });
     try {
       assert.equal(d.conf.deviceId, 0x7e57, spec);
@@ -108,7 +109,7 @@ test('a model loads by top name, by library path and by build directory', async 
       d.close();
     }
   }
-  await assert.rejects(Dut.load('no_such_top'), /not a known name/);
+  await assert.rejects(Dut.load('no_such_top'), /model 'no_such_top': not a project \(axi_test, example, gpu, or a folder with a cosim\.json\), not a top built with/);
 });
 
 test('the addon\'s run flags and state bits are the ones the TypeScript side uses', () => {
