@@ -207,6 +207,6 @@ describe('cosim-pcie with the real broker and the example RTL', () => {
     assert.equal(await q.cfgRead(0x00), 0xc0511234, 'QEMU still answers');
     assert.ok(q.running);
     assert.ok((await q.stat('cosim0', 'read-errors')) + (await q.stat('cosim0', 'read-timeouts')) >= 2);
-    assert.ok(q.stderr.some((l) => /cosim-pcie: MMIO read BAR0\+0x0 len 4 tag \d+/.test(l)), q.stderr.join('\n'));
+    assert.ok(q.stderr.some((l) => /cosim-pcie dev0: MMIO read BAR0\+0x0 len 4 tag \d+ failed: .*hdl peer 'dev0'/.test(l)), q.stderr.join('\n'));
   });
 });

@@ -6,80 +6,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import * as zmq from 'zeromq';
-import { encodeConf } from '../../bridge/src/protocol/conf';
 import { decode, encode, ErrorCode, Flag, Message, message, MsgType } from '../../bridge/src/protocol/wire';
-import { EXAMPLE_CONF, uniqueEndpoints } from '../helpers';
+import { uniqueEndpoints } from '../helpers';
+import { FakeBroker, le } from './fake-broker';
 import { BAR0, qemuBinary, Qtest } from './qtest';
 
 const TIMEOUT_MS = 800;
-
-/** Plays the broker + HDL for one QEMU: answers the handshake, then lets the test script the rest. */
-class FakeBroker {
-  readonly router = new zmq.Router({ linger: 0 });
-  readonly endpoint = uniqueEndpoints().qemu;
-  readonly got: Message[] = [];
-  peer?: Buffer;
-  onRead: (m: Message) => void = (m) => this.complete(m, Buffer.alloc(m.length));
-  private waiters: { pred: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
-  private queue: Promise<void> = Promise.resolve();
-
-  async start(): Promise<void> {
-    await this.router.bind(this.endpoint);
-    void this.loop();
-  }
-
-  private async loop(): Promise<void> {
-    try {
-      for await (const [id, ...frames] of this.router) {
-        this.peer = id;
-        const m = decode(frames);
-        const w = this.waiters.find((x) => x.pred(m));
-        if (w) {
-          this.waiters.splice(this.waiters.indexOf(w), 1);
-          w.resolve(m);
-        } else {
-          this.got.push(m);
-        }
-        if (m.type === MsgType.HELLO) this.send(message(MsgType.HELLO, { payload: Buffer.from('broker') }));
-        else if (m.type === MsgType.INIT) this.send(message(MsgType.CONF, { tag: m.tag, payload: encodeConf(EXAMPLE_CONF) }));
-        else if (m.type === MsgType.MMIO_READ) this.onRead(m);
-      }
-    } catch {
-      /* closed */
-    }
-  }
-
-  sendFrames(frames: Buffer[]): void {
-    this.queue = this.queue.then(() => this.router.send([this.peer!, ...frames])).catch(() => undefined);
-  }
-
-  send(m: Message): void {
-    this.sendFrames(encode(m));
-  }
-
-  complete(req: Message, data: Buffer, flags = 0): void {
-    this.send(message(MsgType.MMIO_READ_CPL, { tag: req.tag, index: req.index, address: req.address, length: req.length, flags, payload: data }));
-  }
-
-  next(pred: (m: Message) => boolean): Promise<Message> {
-    const seen = this.got.find(pred);
-    if (seen) {
-      this.got.splice(this.got.indexOf(seen), 1);
-      return Promise.resolve(seen);
-    }
-    return new Promise((resolve) => this.waiters.push({ pred, resolve }));
-  }
-
-  close(): void {
-    this.router.close();
-  }
-}
-
-function le(v: bigint, n: number): Buffer {
-  const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) b[i] = Number((v >> BigInt(8 * i)) & 0xffn);
-  return b;
-}
 
 describe('cosim-pcie against a scripted broker', () => {
   const fb = new FakeBroker();

@@ -124,31 +124,8 @@ export class Qtest {
     await this.cfgWrite32(0x04, 0x6);
   }
 
-  async qmp(execute: string, args?: object): Promise<unknown> {
-    const sock = net.connect(this.qmpPath);
-    const rl = readline.createInterface({ input: sock });
-    const lines: unknown[] = [];
-    const waiters: ((v: unknown) => void)[] = [];
-    rl.on('line', (l) => {
-      const m = JSON.parse(l);
-      if ('event' in m) return;
-      const w = waiters.shift();
-      if (w) w(m);
-      else lines.push(m);
-    });
-    const next = () => new Promise<unknown>((resolve, reject) => {
-      if (lines.length) return resolve(lines.shift());
-      waiters.push(resolve);
-      sock.once('error', reject);
-    });
-    await next(); // greeting
-    sock.write(JSON.stringify({ execute: 'qmp_capabilities' }) + '\n');
-    await next();
-    sock.write(JSON.stringify(args ? { execute, arguments: args } : { execute }) + '\n');
-    const r = (await next()) as { return?: unknown; error?: { desc: string } };
-    sock.destroy();
-    if (r.error) throw new Error(`QMP ${execute}: ${r.error.desc}`);
-    return r.return;
+  qmp(execute: string, args?: object): Promise<unknown> {
+    return qmp(this.qmpPath, execute, args);
   }
 
   async stat(id: string, name: string): Promise<number> {
@@ -163,4 +140,33 @@ export class Qtest {
     clearTimeout(t);
     return code;
   }
+}
+
+/** One QMP command on a fresh connection to the socket at `path`. */
+export async function qmp(path: string, execute: string, args?: object): Promise<unknown> {
+  const sock = net.connect(path);
+  const rl = readline.createInterface({ input: sock });
+  const lines: unknown[] = [];
+  const waiters: ((v: unknown) => void)[] = [];
+  rl.on('line', (l) => {
+    const m = JSON.parse(l);
+    if ('event' in m) return;
+    const w = waiters.shift();
+    if (w) w(m);
+    else lines.push(m);
+  });
+  const next = () =>
+    new Promise<unknown>((resolve, reject) => {
+      if (lines.length) return resolve(lines.shift());
+      waiters.push(resolve);
+      sock.once('error', reject);
+    });
+  await next(); // greeting
+  sock.write(JSON.stringify({ execute: 'qmp_capabilities' }) + '\n');
+  await next();
+  sock.write(JSON.stringify(args ? { execute, arguments: args } : { execute }) + '\n');
+  const r = (await next()) as { return?: unknown; error?: { desc: string } };
+  sock.destroy();
+  if (r.error) throw new Error(`QMP ${execute}: ${r.error.desc}`);
+  return r.return;
 }

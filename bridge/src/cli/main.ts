@@ -70,7 +70,10 @@ const SELFTEST: Command = {
   },
 };
 
-/** Options every command that boots the guest takes (run, regress, shell); the default device differs. */
+/** The built-in project each booting command runs without --project or --device. */
+const DEFAULT_DEVICE = { run: 'example', regress: 'gpu', shell: 'gpu' } as const;
+
+/** Options every command that boots the guest takes (run, regress, shell). */
 const bootOptionSpecs = (defaultDevice: string): Record<string, OptSpec> => ({
   project: { type: 'string', arg: 'DIR', help: "a device project: a folder holding a cosim.json, or the file (see 'cosim init')" },
   device: { type: 'string', arg: 'NAME', help: `a built-in project instead: ${builtinNames().join(', ')} (default: ${defaultDevice})` },
@@ -78,12 +81,14 @@ const bootOptionSpecs = (defaultDevice: string): Record<string, OptSpec> => ({
   'boot-timeout': { type: 'string', arg: 'SECONDS', help: 'time the guest may take to boot and load its driver', default: '180' },
   accel: { type: 'string', arg: 'auto|kvm|tcg', help: 'accelerator; auto uses KVM only when a probe shows a KVM vCPU really runs', default: 'auto' },
   memory: { type: 'string', arg: 'MB', help: 'guest memory', default: '512' },
+  cpus: { type: 'string', arg: 'N', help: "vCPUs (default: the project's qemu.cpus, else 1); more than one runs multi-threaded TCG" },
   'mmio-timeout-ms': { type: 'string', arg: 'MS', help: "QEMU's MMIO read timeout (a timed-out read returns all-ones)", default: '5000' },
   'qemu-arg': { type: 'string', arg: 'ARG', multiple: true, help: 'extra QEMU argument, repeatable (e.g. --qemu-arg=-d --qemu-arg=guest_errors)' },
   'kernel-arg': { type: 'string', arg: 'ARG', help: 'extra kernel command line text' },
   wave: { type: 'string', arg: 'FILE.fst', help: 'write an FST waveform of the RTL' },
   'wave-start': { type: 'string', arg: 'CYCLE', help: 'first cycle of the waveform window' },
   'wave-stop': { type: 'string', arg: 'CYCLE', help: 'last cycle of the waveform window' },
+  broker: { type: 'string', arg: 'URL', help: "join a broker already running at this QEMU-side endpoint (e.g. 'cosim broker' on another host, with its RTL) instead of starting a broker and a simulator" },
   hdl: { type: 'string', arg: 'inproc[:MODEL]', help: "run the RTL inside this process (N-API addon) instead of a cosim-sim process: 'inproc' is the project's own RTL" },
   sim: { type: 'string', arg: 'PATH', help: "simulator binary to use instead of building the project's RTL (e.g. scripts/build-rtl.sh with another file list)" },
   quiet: { type: 'boolean', help: 'do not stream the guest console and simulator output' },
@@ -98,7 +103,7 @@ const RUN: Command = {
     tests: { type: 'string', arg: 'LIST', help: "comma-separated guest tests to run (default: the project's suite)" },
     'keep-going': { type: 'boolean', help: 'run the remaining tests after a failure (default: stop at the first)' },
     seed: { type: 'string', arg: 'N', help: 'seed for the tests that use random data (default: random, printed)' },
-    ...bootOptionSpecs('example'),
+    ...bootOptionSpecs(DEFAULT_DEVICE.run),
   },
   details: 'Builds (or takes from the cache) the simulator, QEMU and the guest first. Console lines are prefixed [guest], simulator lines [sim].',
 };
@@ -114,7 +119,7 @@ const REGRESS: Command = {
     shard: { type: 'string', arg: 'I/N', help: 'run the I-th of N equal slices of the selection (a CI matrix or Slurm array runs the N slices and merges the JUnit files)' },
     junit: { type: 'string', arg: 'FILE', help: 'write JUnit XML results' },
     'skip-testbench': { type: 'boolean', help: "leave out the project's host-side testbench tests (cosim.json \"testbench\")" },
-    ...bootOptionSpecs('gpu'),
+    ...bootOptionSpecs(DEFAULT_DEVICE.regress),
   },
   details: 'The project\'s testbench tests run first, with no VM; then one boot runs the guest tests. A test that hangs is killed at its timeout and reported with the last transaction the broker saw; the rest of the suite still runs. Merge shard results with `cosim junit-merge`.',
 };
@@ -126,7 +131,7 @@ const SHELL: Command = {
   options: {
     exec: { type: 'string', arg: "'CMD; CMD'", help: 'run these shell commands in the guest instead, print their output and exit with their status' },
     seed: { type: 'string', arg: 'N', help: 'COSIM_SEED in the guest' },
-    ...bootOptionSpecs('gpu'),
+    ...bootOptionSpecs(DEFAULT_DEVICE.shell),
   },
   details: "Ctrl-A X (QEMU's serial multiplexer) or 'poweroff' ends the shell; every process ends with it. Ctrl-A H lists the other keys.",
 };
@@ -335,6 +340,7 @@ function bootOptions(v: Values, defaultSeed: boolean, defaultDevice: string): Bo
     bootTimeoutS: intOpt(v['boot-timeout'], 'boot-timeout', 1),
     accel,
     memoryMb: intOpt(v.memory, 'memory', 64),
+    cpus: opt('cpus'),
     mmioTimeoutMs: intOpt(v['mmio-timeout-ms'], 'mmio-timeout-ms', 10),
     qemuArgs: (v['qemu-arg'] as string[] | undefined) ?? [],
     kernelArgs: str(v['kernel-arg']),
@@ -343,6 +349,7 @@ function bootOptions(v: Values, defaultSeed: boolean, defaultDevice: string): Bo
     waveStop: opt('wave-stop'),
     hdl: str(v.hdl),
     sim: str(v.sim),
+    brokerEndpoint: str(v.broker),
     echo: v.quiet ? () => undefined : (l) => process.stderr.write(`${l}\n`),
     progress: (l) => process.stderr.write(`${l}\n`),
     signal: abort.signal,
@@ -354,7 +361,7 @@ function bootOptions(v: Values, defaultSeed: boolean, defaultDevice: string): Bo
 }
 
 async function runGuest(v: Values): Promise<number> {
-  const o = bootOptions(v, true, 'example');
+  const o = bootOptions(v, true, DEFAULT_DEVICE.run);
   try {
     const report = await run({ ...o, tests: str(v.tests)?.split(',').map((t) => t.trim()).filter(Boolean), keepGoing: Boolean(v['keep-going']) });
     console.log(reportTable(report));
@@ -375,7 +382,7 @@ async function runRegress(v: Values): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const o = bootOptions(v, true, 'gpu');
+  const o = bootOptions(v, true, DEFAULT_DEVICE.regress);
   try {
     const report = await regress({ ...o, seed: o.seed!, tests: str(v.tests)?.split(',').map((t) => t.trim()).filter(Boolean), grep, shard, junit: str(v.junit), skipTestbench: Boolean(v['skip-testbench']) });
     console.log(regressTable(report));
@@ -393,7 +400,7 @@ function junitMerge(files: string[]): number {
 }
 
 async function runShell(v: Values): Promise<number> {
-  const o = bootOptions(v, false, 'gpu');
+  const o = bootOptions(v, false, DEFAULT_DEVICE.shell);
   const exec = str(v.exec);
   try {
     const env = await prepare(o);

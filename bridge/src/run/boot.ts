@@ -39,6 +39,8 @@ export interface BootOptions {
   bootTimeoutS: number;
   accel: 'auto' | 'kvm' | 'tcg';
   memoryMb: number;
+  /** vCPUs (default: the project's qemu.cpus, else 1); more than one runs multi-threaded TCG. */
+  cpus?: number;
   /** QEMU's MMIO read timeout; the broker's request timeout is kept below it. */
   mmioTimeoutMs: number;
   qemuArgs: string[];
@@ -47,6 +49,8 @@ export interface BootOptions {
   waveStop?: number;
   /** A simulator binary to use instead of building the device's RTL. */
   sim?: string;
+  /** QEMU joins a broker already running at this endpoint (its HDL side is its business): no broker or simulator is started. */
+  brokerEndpoint?: string;
   /** 'inproc' (the project's model) or 'inproc:MODEL' hosts the RTL in this process (N-API addon) instead of a cosim-sim process. */
   hdl?: string;
   kernelArgs?: string;
@@ -107,7 +111,7 @@ export async function probeKvm(qemu: string, extraArgs: string[] = []): Promise<
 
 export async function prepare(o: BootOptions): Promise<Env> {
   const hdl = o.hdl === 'inproc' ? `inproc:${o.project.dir}` : o.hdl;
-  const simBin = inprocSpec(hdl) !== undefined ? undefined : (o.sim ?? (await buildProjectRtl(o.project, { echo: o.echo })));
+  const simBin = inprocSpec(hdl) !== undefined || o.brokerEndpoint ? undefined : (o.sim ?? (await buildProjectRtl(o.project, { echo: o.echo })));
   const qemuBin = await buildQemu(o.echo);
   const guest = await buildGuestImage(o.project, o.echo);
   const kvm = o.accel === 'tcg' ? { ok: false, why: 'TCG requested' } : await probeKvm(qemuBin);
@@ -132,7 +136,8 @@ const DEVICE_NAME = 'dev0';
 
 /** The processes of one boot: the broker, the HDL side and QEMU. */
 interface Session {
-  broker: Broker;
+  /** This run's broker; undefined with --broker (one started elsewhere). */
+  broker?: Broker;
   qemu: Proc;
   uartFile: string;
   /** Problems seen so far (a lost peer, a simulator that died). */
@@ -148,34 +153,12 @@ interface Session {
  */
 async function startSession(env: Env, o: BootOptions, guestArgs: string[], console: { line?: (l: string) => void; interactive?: boolean }): Promise<Session> {
   const problems: string[] = [];
-  const { simBin, qemuBin, guest, accel } = env;
+  const { qemuBin, guest, accel } = env;
   const p = o.project;
-  const ep = uniqueEndpoints();
-  let tearingDown = false;
-  const broker = new Broker(
-    brokerConfig({ requestTimeoutMs: Math.max(100, Math.floor(o.mmioTimeoutMs * 0.6)), peerTimeoutMs: 3000, heartbeatMs: 500, devices: p.broker ? { [DEVICE_NAME]: p.broker } : {} }, ep),
-    o.log,
-    { onPeerGone: (side, name, reason) => !tearingDown && !reason.startsWith('sent SHUTDOWN') && problems.push(`${side} peer '${name ?? '?'}' lost: ${reason}`) },
-  );
-  await broker.start();
-  const sim = await startHdl({
-    hdl: env.hdl,
-    broker,
-    log: o.log,
-    binary: simBin,
-    endpoint: ep.hdl,
-    plusargs: p.rtl.plusargs,
-    wave: o.wave,
-    waveStart: o.waveStart,
-    waveStop: o.waveStop,
-    peerTimeoutMs: 5000,
-    echo: (l) => o.echo(`[sim] ${l.replace(/^\[sim\]\s*/, '')}`),
-  }).catch(async (e: Error) => {
-    await broker.stop('the HDL side did not start');
-    throw e;
-  });
+  const backend = o.brokerEndpoint ? { qemuEndpoint: o.brokerEndpoint } : await startBackend(env, o, problems);
+  const qemuEndpoint = backend.qemuEndpoint;
 
-  const wiring = await deviceBackends(ep.qemu);
+  const wiring = await deviceBackends(qemuEndpoint);
   const append = [
     'cosim.nic=loop',
     'console=ttyS0',
@@ -186,17 +169,18 @@ async function startSession(env: Env, o: BootOptions, guestArgs: string[], conso
     ...(p.qemu.kernelArgs ? [p.qemu.kernelArgs] : []),
     ...(o.kernelArgs ? [o.kernelArgs] : []),
   ].join(' ');
+  const cpus = o.cpus ?? p.qemu.cpus ?? 1;
   const qemuArgs = [
-    ...(accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg']),
+    ...(accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', cpus > 1 ? 'tcg,thread=multi' : 'tcg']),
     '-M', 'q35',
     '-m', String(p.qemu.memoryMb ?? o.memoryMb),
-    '-smp', String(p.qemu.cpus ?? 1),
+    '-smp', String(cpus),
     '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none', '-serial', console.interactive ? 'mon:stdio' : 'stdio', '-no-reboot',
     '-kernel', guest.kernel,
     '-initrd', guest.initrd,
     '-append', append,
     ...wiring.qemuArgs,
-    '-device', `cosim-pcie,endpoint=${ep.qemu},name=${DEVICE_NAME},timeout-ms=${o.mmioTimeoutMs},chardev=cosim-uart,netdev=cosim-nic`,
+    '-device', `cosim-pcie,endpoint=${qemuEndpoint},name=${DEVICE_NAME},timeout-ms=${o.mmioTimeoutMs},chardev=cosim-uart,netdev=cosim-nic`,
     ...p.qemu.args,
     ...o.qemuArgs,
   ];
@@ -205,15 +189,50 @@ async function startSession(env: Env, o: BootOptions, guestArgs: string[], conso
     interactive: console.interactive,
     echo: console.interactive ? (l) => process.stderr.write(`[qemu] ${l}\n`) : (l) => console.line?.(l),
   });
-  void sim.exited.then(() => tearingDown || problems.push(`simulator ${sim.describeExit()} during the run: ${sim.stderrTail.slice(-3).join(' | ')}`));
   return {
-    broker,
+    broker: 'broker' in backend ? backend.broker : undefined,
     qemu,
     uartFile: wiring.uartFile,
     problems,
     stop: async (why) => {
-      tearingDown = true;
       await qemu.stop(2000);
+      if ('stop' in backend) await backend.stop(why);
+    },
+  };
+}
+
+/** This run's own broker and HDL side (unless --broker names one already running). */
+async function startBackend(env: Env, o: BootOptions, problems: string[]): Promise<{ qemuEndpoint: string; broker: Broker; stop: (why: string) => Promise<void> }> {
+  const ep = uniqueEndpoints();
+  let tearingDown = false;
+  const broker = new Broker(
+    brokerConfig({ requestTimeoutMs: Math.max(100, Math.floor(o.mmioTimeoutMs * 0.6)), peerTimeoutMs: 3000, heartbeatMs: 500, devices: o.project.broker ? { [DEVICE_NAME]: o.project.broker } : {} }, ep),
+    o.log,
+    { onPeerGone: (side, name, reason) => !tearingDown && !reason.startsWith('sent SHUTDOWN') && problems.push(`${side} peer '${name ?? '?'}' lost: ${reason}`) },
+  );
+  await broker.start();
+  const sim = await startHdl({
+    hdl: env.hdl,
+    broker,
+    log: o.log,
+    binary: env.simBin,
+    endpoint: ep.hdl,
+    plusargs: o.project.rtl.plusargs,
+    wave: o.wave,
+    waveStart: o.waveStart,
+    waveStop: o.waveStop,
+    peerTimeoutMs: 5000,
+    echo: (l) => o.echo(`[sim] ${l.replace(/^\[sim\]\s*/, '')}`),
+  }).catch(async (e: Error) => {
+    await broker.stop('the HDL side did not start');
+    throw e;
+  });
+  void sim.exited.then(() => tearingDown || problems.push(`simulator ${sim.describeExit()} during the run: ${sim.stderrTail.slice(-3).join(' | ')}`));
+  return {
+    qemuEndpoint: ep.qemu,
+    broker,
+    stop: async (why) => {
+      tearingDown = true;
       await broker.stop(why);
       await sim.stop(3000);
       const simSummary = sim.stderrTail.find((l) => l.includes('summary:'));
@@ -251,7 +270,7 @@ export async function boot(env: Env, o: BootOptions, tests: string[] | undefined
   // The session's handlers run only once it exists; `session` is set before QEMU prints anything.
   // eslint-disable-next-line prefer-const
   let session: Session;
-  const last = () => session.broker.lastTransaction(DEVICE_NAME);
+  const last = () => session.broker?.lastTransaction(DEVICE_NAME);
 
   let watchdog: NodeJS.Timeout | undefined;
   const arm = (seconds: number, what: string) => {
@@ -282,11 +301,11 @@ export async function boot(env: Env, o: BootOptions, tests: string[] | undefined
         break;
       case 'test-begin':
         bootToFirstTestMs ??= Date.now() - qemuStart;
-        cyclesAtBegin = session.broker.deviceCycle(DEVICE_NAME);
+        cyclesAtBegin = session.broker?.deviceCycle(DEVICE_NAME);
         arm(slowest + 30, `test '${ev.test.name}'`);
         break;
       case 'test-end': {
-        const end = session.broker.deviceCycle(DEVICE_NAME);
+        const end = session.broker?.deviceCycle(DEVICE_NAME);
         if (end !== undefined && cyclesAtBegin !== undefined) ev.test.rtlCycles = end - cyclesAtBegin;
         if (ev.test.status !== 'pass') ev.test.lastTransaction = last();
         o.progress(progressLine(ev.test));

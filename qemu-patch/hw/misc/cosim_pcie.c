@@ -8,17 +8,27 @@
  * the project's dpi/include/cosim_wire.h.
  *
  *   -device cosim-pcie,endpoint=ipc:///tmp/q.sock[,name=dev0][,timeout-ms=5000]
- *           [,netdev=NET][,chardev=CHR]
+ *           [,peer-timeout-ms=3000][,netdev=NET][,chardev=CHR]
  *
  * realize() says HELLO and INIT and waits (up to timeout-ms) for the CONF that
- * gives the PCI identity, the BARs and the MSI-X layout. MMIO writes are
- * posted; an MMIO read sends MMIO_READ and waits for its completion while it
- * services, inline, every other message (DMA, MSI-X, NIC, serial, PING), so
- * RTL that needs a DMA before it can answer the read cannot deadlock.
- * Everything that touches the socket runs under the BQL: the MMIO handlers
- * and the main-loop fd handler both hold it. On a timeout or an ERROR the
- * read returns all-ones, as a PCIe completion timeout does, and the error
- * names the transaction.
+ * gives the PCI identity, the BARs and the MSI-X layout. From then on one I/O
+ * thread owns the socket (ZeroMQ sockets are single-threaded):
+ *  - every outbound message goes through a queue it drains, in order, so a
+ *    read never passes an earlier posted write;
+ *  - an MMIO read takes a request slot, queues MMIO_READ and waits on the
+ *    slot's condition WITHOUT the BQL, so the main loop (QMP, chardevs,
+ *    timers) and the other vCPUs run on, and reads from several vCPUs are in
+ *    flight at once. Its deadline holds whatever else arrives meanwhile;
+ *  - the I/O thread completes slots without the BQL and takes the BQL per
+ *    message (per 64 KiB chunk of a DMA read) to serve DMA, MSI-X, INTx, NIC
+ *    and serial, so RTL that needs a DMA before it answers a read cannot
+ *    deadlock;
+ *  - liveness: any traffic proves the broker alive, a PING goes out when it
+ *    is quiet; after peer-timeout-ms of silence (or a SHUTDOWN) the broker is
+ *    gone, waiting reads fail at once and new ones return all-ones at once;
+ *    HELLO + INIT are repeated until a broker answers with the same CONF.
+ * A failed read returns all-ones, as a PCIe completion timeout does, and the
+ * error names the transaction.
  *
  * Copyright (c) 2025 The qemu-hdl-bridge authors
  *
@@ -32,6 +42,10 @@
 #include "qemu/main-loop.h"
 #include "qemu/module.h"
 #include "qemu/notify.h"
+#include "qemu/event_notifier.h"
+#include "qemu/queue.h"
+#include "qemu/rcu.h"
+#include "qemu/thread.h"
 #include "qapi/error.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/pci_device.h"
@@ -43,23 +57,48 @@
 #include "net/net.h"
 #include "migration/vmstate.h"
 #include "system/system.h"
+/* QEMU 10.1 moved the memory API header. */
+#if __has_include("system/memory.h")
+#include "system/memory.h"
+#else
 #include "exec/memory.h"
+#endif
 #include "qom/object.h"
 #include "hw/misc/cosim_wire.h"
+#include "trace.h"
 
 #include <zmq.h>
+
+/* QEMU 10.1 made class_init's data argument const. */
+#if QEMU_VERSION_MAJOR > 10 || (QEMU_VERSION_MAJOR == 10 && QEMU_VERSION_MINOR >= 1)
+#define COSIM_CLASS_DATA const void *
+#else
+#define COSIM_CLASS_DATA void *
+#endif
 
 #define TYPE_COSIM_PCIE "cosim-pcie"
 OBJECT_DECLARE_SIMPLE_TYPE(CosimPCIeState, COSIM_PCIE)
 
 /* Chunk size for DMA read completions and serial bytes. */
 #define COSIM_CHUNK COSIM_MAX_PAYLOAD
-/* How many bad frames are reported one by one before going quiet. */
-#define COSIM_BAD_FRAME_REPORTS 20
-/* Deep enough that a burst of posted writes never blocks on the pipe. */
-#define COSIM_HWM 100000
+/* MMIO reads in flight at once: one per vCPU, plus the main loop's. */
+#define COSIM_READ_SLOTS 64
+/*
+ * Outbound messages QEMU queues before it refuses more: beyond this the
+ * broker is not keeping up, and posted writes are dropped with a report.
+ */
+#define COSIM_OUTQ_MAX 4096
+/* Below this many queued messages the NIC and chardev take input again. */
+#define COSIM_OUTQ_LOW 1024
+/* ZeroMQ's own queues, both ways: bounded, so nothing piles up unseen. */
+#define COSIM_HWM 1024
 /* Linger on close so that SHUTDOWN still reaches the broker. */
 #define COSIM_CLOSE_LINGER_MS 200
+/* Reports of one kind per window, then only counted. */
+#define COSIM_REPORTS_PER_WINDOW 10
+#define COSIM_REPORT_WINDOW_MS 10000
+/* Bytes from the RTL's UART held while the chardev is not writable. */
+#define COSIM_CHR_BUF_MAX (1 * MiB)
 
 typedef struct CosimPCIeState CosimPCIeState;
 
@@ -87,14 +126,18 @@ typedef struct CosimStats {
     uint64_t dma_write_bytes;
     uint64_t dma_errors;
     uint64_t msix;
+    uint64_t intx;
     uint64_t nic_tx;
     uint64_t nic_rx;
     uint64_t nic_dropped;
     uint64_t serial_tx_bytes;
     uint64_t serial_rx_bytes;
+    uint64_t serial_dropped;
     uint64_t bad_frames;
     uint64_t send_errors;
     uint64_t errors_received;
+    uint64_t peer_lost;
+    uint64_t reconnects;
 } CosimStats;
 
 /* A received message: the decoded header and the payload frame, if any. */
@@ -104,6 +147,32 @@ typedef struct CosimMsg {
     bool has_payload;
 } CosimMsg;
 
+/* A message waiting for the I/O thread to send it. */
+typedef struct CosimOut {
+    QSIMPLEQ_ENTRY(CosimOut) next;
+    cosim_hdr h;
+    uint8_t payload[];
+} CosimOut;
+
+/* One MMIO read in flight; tag % COSIM_READ_SLOTS is its index. */
+typedef struct CosimSlot {
+    QemuCond cond;
+    uint32_t tag;           /* 0: free */
+    bool done;
+    bool failed;
+    uint64_t val;
+    uint64_t cycle;
+    size_t len;             /* bytes the completion carried */
+    char why[192];          /* why it failed, for the waiter's report */
+} CosimSlot;
+
+/* A rate limit for one kind of report. */
+typedef struct CosimRate {
+    int64_t window_start;
+    unsigned shown;
+    uint64_t suppressed;
+} CosimRate;
+
 struct CosimPCIeState {
     PCIDevice parent_obj;
 
@@ -111,41 +180,56 @@ struct CosimPCIeState {
     char *endpoint;
     char *name;
     uint32_t timeout_ms;
+    uint32_t peer_timeout_ms;
     NICConf nic_conf;
     CharBackend chr;
 
-    /* ZeroMQ */
+    /* ZeroMQ: the socket belongs to the I/O thread once it runs */
     void *zctx;
     void *zsock;
-    int zfd;
-    bool fd_handler_set;
-    QEMUBH *drain_bh;
+    QemuThread io_thread;
+    bool io_running;
+    bool stopping;          /* atomic: the I/O thread must end */
+    EventNotifier wake;     /* outbound queue grew, or stop */
+    bool wake_ok;
     Notifier exit_notifier;
     bool exit_notifier_set;
-    bool broker_gone;       /* the broker sent SHUTDOWN */
+
+    /* under lock: the outbound queue, the read slots, the link state */
+    QemuMutex lock;
+    QSIMPLEQ_HEAD(, CosimOut) outq;
+    unsigned outq_len;
+    CosimSlot slot[COSIM_READ_SLOTS];
+    uint32_t tag_seq;
+    bool gone;              /* no live broker: reads fail at once */
+    char gone_why[128];
+
+    /* I/O thread only */
+    int64_t last_rx_ms;
+    int64_t last_ping_ms;
+    int64_t next_hello_ms;
+    uint32_t hello_tag;     /* INIT tag of the re-handshake in progress */
+    CosimRate rate_bad, rate_lost, rate_error, rate_drop;
+    uint8_t *dma_buf;       /* COSIM_CHUNK bytes */
 
     /* from CONF */
     cosim_conf conf;
     CosimBar bar[COSIM_NUM_BARS];
     bool msix_ok;
 
+    /* under the BQL */
     NICState *nic;
-    uint32_t next_tag;
-    int dispatching;        /* > 0 while servicing inbound messages */
-    uint8_t *dma_buf;       /* COSIM_CHUNK bytes */
+    QEMUBH *resume_bh;      /* the queue drained: NIC and chardev input again */
+    bool input_blocked;     /* atomic: NIC/chardev input refused on a full queue */
+    GByteArray *chr_out;    /* RTL UART bytes the chardev has not taken yet */
+    guint chr_watch;
+    uint8_t cfg_state;      /* last CFG_STATE sent */
+    bool cfg_state_sent;
 
-    CosimStats stats;
+    CosimStats stats;       /* counters: qatomic_inc from any thread */
 };
 
-/* ------------------------------------------------------------------ wire */
-
-static uint32_t cosim_alloc_tag(CosimPCIeState *s)
-{
-    if (++s->next_tag == 0) {
-        s->next_tag = 1;
-    }
-    return s->next_tag;
-}
+/* ------------------------------------------------------------- reports */
 
 static int64_t cosim_now_ms(void)
 {
@@ -153,45 +237,117 @@ static int64_t cosim_now_ms(void)
 }
 
 /*
- * Send one message: the header frame, then the payload frame iff
- * h->payload_len > 0. Blocks at most timeout-ms when the pipe is full. After a
- * send the edge-triggered ZMQ_FD may already have been consumed, so the drain
- * bottom half re-checks ZMQ_EVENTS.
+ * true if one more report of this kind may be shown now; after a quiet
+ * window the count of those that were not is shown with the next one.
  */
-static bool cosim_send(CosimPCIeState *s, const cosim_hdr *h,
-                       const void *payload)
+static bool cosim_rate_ok(CosimRate *r, uint64_t *suppressed)
+{
+    int64_t now = cosim_now_ms();
+
+    if (now - r->window_start >= COSIM_REPORT_WINDOW_MS) {
+        r->window_start = now;
+        r->shown = 0;
+    }
+    if (r->shown >= COSIM_REPORTS_PER_WINDOW) {
+        r->suppressed++;
+        return false;
+    }
+    r->shown++;
+    *suppressed = r->suppressed;
+    r->suppressed = 0;
+    return true;
+}
+
+#define cosim_report(s, rate, fmt, ...) do {                                 \
+        uint64_t quiet_;                                                      \
+        if (cosim_rate_ok((rate), &quiet_)) {                                 \
+            error_report("cosim-pcie %s: " fmt "%s", (s)->name,               \
+                         ## __VA_ARGS__, quiet_ ? " (and earlier reports "    \
+                         "of this kind were suppressed)" : "");               \
+        }                                                                     \
+    } while (0)
+
+/* A payload as text for a report: never NULL, at most 200 bytes. */
+static const char *cosim_text(const CosimMsg *m, char *buf, size_t size)
+{
+    size_t n = m->has_payload ? MIN(zmq_msg_size((zmq_msg_t *)&m->payload),
+                                    size - 1) : 0;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        char c = ((const char *)zmq_msg_data((zmq_msg_t *)&m->payload))[i];
+        buf[i] = g_ascii_isprint(c) ? c : '?';
+    }
+    buf[n] = 0;
+    return n ? buf : "no text";
+}
+
+/* ------------------------------------------------------------------ wire */
+
+/*
+ * Send one message now (realize and the I/O thread only): the header frame,
+ * then the payload frame iff h->payload_len > 0. Returns 0, or -1 with
+ * errno EAGAIN when ZeroMQ has no room or no connected peer (ZMQ_IMMEDIATE).
+ */
+static int cosim_send_now(CosimPCIeState *s, const cosim_hdr *h,
+                          const void *payload, int flags)
 {
     uint8_t buf[COSIM_HDR_SIZE];
     int rc;
 
-    if (!s->zsock) {
-        return false;
-    }
     cosim_hdr_encode(buf, h);
-    rc = zmq_send(s->zsock, buf, sizeof(buf), h->payload_len ? ZMQ_SNDMORE : 0);
+    rc = zmq_send(s->zsock, buf, sizeof(buf),
+                  flags | (h->payload_len ? ZMQ_SNDMORE : 0));
     if (rc >= 0 && h->payload_len) {
+        /* The first frame went out: the second always has room. */
         rc = zmq_send(s->zsock, payload, h->payload_len, 0);
     }
-    if (s->drain_bh) {
-        qemu_bh_schedule(s->drain_bh);
-    }
     if (rc < 0) {
-        s->stats.send_errors++;
-        error_report("cosim-pcie: sending %s tag %u to the broker at %s "
-                     "failed: %s", cosim_type_name(h->type), h->tag,
-                     s->endpoint, zmq_strerror(zmq_errno()));
-        return false;
+        int err = zmq_errno();
+
+        if (err != EAGAIN) {
+            qatomic_inc(&s->stats.send_errors);
+            cosim_report(s, &s->rate_error, "sending %s tag %u to %s failed: "
+                         "%s", cosim_type_name(h->type), h->tag, s->endpoint,
+                         zmq_strerror(err));
+        }
+        errno = err;
+        return -1;
     }
-    return true;
+    return 0;
 }
 
-static bool cosim_send_simple(CosimPCIeState *s, uint8_t type, uint32_t tag)
+static void cosim_hdr_simple(cosim_hdr *h, uint8_t type, uint32_t tag)
 {
-    cosim_hdr h;
+    cosim_hdr_init(h, type);
+    h->tag = tag;
+}
 
-    cosim_hdr_init(&h, type);
-    h.tag = tag;
-    return cosim_send(s, &h, NULL);
+/*
+ * Queue one message for the I/O thread (any thread). A message that does
+ * not fit, or that no broker would take, is refused: the caller reports or
+ * fails what it was for.
+ */
+static bool cosim_post(CosimPCIeState *s, const cosim_hdr *h,
+                       const void *payload)
+{
+    CosimOut *o;
+
+    qemu_mutex_lock(&s->lock);
+    if (s->gone || s->outq_len >= COSIM_OUTQ_MAX) {
+        qemu_mutex_unlock(&s->lock);
+        return false;
+    }
+    o = g_malloc(sizeof(*o) + h->payload_len);
+    o->h = *h;
+    if (h->payload_len) {
+        memcpy(o->payload, payload, h->payload_len);
+    }
+    QSIMPLEQ_INSERT_TAIL(&s->outq, o, next);
+    s->outq_len++;
+    qemu_mutex_unlock(&s->lock);
+    event_notifier_set(&s->wake);
+    return true;
 }
 
 static void cosim_msg_release(CosimMsg *m)
@@ -216,21 +372,17 @@ static void cosim_bad_frame(CosimPCIeState *s, const cosim_hdr *h,
                             const char *why, size_t frames, size_t hdr_len,
                             size_t payload_len)
 {
-    s->stats.bad_frames++;
-    if (s->stats.bad_frames > COSIM_BAD_FRAME_REPORTS) {
-        return;
-    }
-    warn_report("cosim-pcie: bad frame from the broker at %s: %s "
-                "(frames=%zu header=%zu bytes magic=0x%08x version=%u "
-                "type=0x%02x(%s) flags=0x%x tag=%u index=%u reserved=%u "
-                "address=0x%" PRIx64 " length=%u payload_len=%u "
-                "payload=%zu bytes cycle=%" PRIu64 ")%s",
-                s->endpoint, why, frames, hdr_len, h->magic, h->version,
-                h->type, cosim_type_name(h->type), h->flags, h->tag,
-                h->index, h->reserved, h->address, h->length,
-                h->payload_len, payload_len, h->cycle,
-                s->stats.bad_frames == COSIM_BAD_FRAME_REPORTS ?
-                "; further bad frames are only counted" : "");
+    qatomic_inc(&s->stats.bad_frames);
+    trace_cosim_pcie_bad_frame(s->name, why, h->type, h->tag);
+    cosim_report(s, &s->rate_bad, "bad frame from the broker at %s: %s "
+                 "(frames=%zu header=%zu bytes magic=0x%08x version=%u "
+                 "type=0x%02x(%s) flags=0x%x tag=%u index=%u reserved=%u "
+                 "address=0x%" PRIx64 " length=%u payload_len=%u "
+                 "payload=%zu bytes cycle=%" PRIu64 ")",
+                 s->endpoint, why, frames, hdr_len, h->magic, h->version,
+                 h->type, cosim_type_name(h->type), h->flags, h->tag,
+                 h->index, h->reserved, h->address, h->length,
+                 h->payload_len, payload_len, h->cycle);
 }
 
 /*
@@ -320,8 +472,9 @@ static int cosim_recv(CosimPCIeState *s, CosimMsg *m)
 }
 
 /*
- * Wait until deadline (cosim_now_ms clock) for the next well-formed message.
- * Returns 1 with *m filled, 0 at the deadline, -1 if zmq_poll failed.
+ * Wait until deadline for the next well-formed message (realize only, before
+ * the I/O thread runs). Returns 1 with *m filled, 0 at the deadline, -1 if
+ * zmq_poll failed.
  */
 static int cosim_recv_wait(CosimPCIeState *s, CosimMsg *m, int64_t deadline)
 {
@@ -346,21 +499,109 @@ static int cosim_recv_wait(CosimPCIeState *s, CosimMsg *m, int64_t deadline)
     }
 }
 
-static bool cosim_readable(CosimPCIeState *s)
-{
-    uint32_t events = 0;
-    size_t len = sizeof(events);
+/* ------------------------------------------------------ link and slots */
 
-    if (!s->zsock ||
-        zmq_getsockopt(s->zsock, ZMQ_EVENTS, &events, &len) != 0) {
-        return false;
+/* Fail every read in flight (under lock). */
+static void cosim_fail_slots_locked(CosimPCIeState *s, const char *why)
+{
+    unsigned i;
+
+    for (i = 0; i < COSIM_READ_SLOTS; i++) {
+        CosimSlot *sl = &s->slot[i];
+
+        if (sl->tag && !sl->done) {
+            sl->done = true;
+            sl->failed = true;
+            g_strlcpy(sl->why, why, sizeof(sl->why));
+            qemu_cond_broadcast(&sl->cond);
+        }
     }
-    return events & ZMQ_POLLIN;
 }
 
-/* -------------------------------------------------- DMA, IRQ, NIC, serial */
+/*
+ * The broker is gone (silence, SHUTDOWN, a refused re-handshake): reads in
+ * flight fail now, later ones at once; queued messages are dropped, since
+ * a new broker would not know what they belong to. I/O thread only.
+ */
+static void cosim_set_gone(CosimPCIeState *s, const char *why)
+{
+    CosimOut *o;
+    bool was;
 
-/* DMA_READ from the RTL: read guest memory, answer in <= 64 KiB chunks. */
+    qemu_mutex_lock(&s->lock);
+    was = s->gone;
+    s->gone = true;
+    g_strlcpy(s->gone_why, why, sizeof(s->gone_why));
+    qemu_mutex_unlock(&s->lock);
+    /* Reported before the waiting reads wake, so their reports follow it. */
+    if (!was) {
+        qatomic_inc(&s->stats.peer_lost);
+        trace_cosim_pcie_peer_lost(s->name, why);
+        cosim_report(s, &s->rate_lost, "the broker at %s is gone (%s); MMIO "
+                     "reads return all-ones and writes are dropped until it "
+                     "is back", s->endpoint, why);
+        s->next_hello_ms = cosim_now_ms();
+    }
+    qemu_mutex_lock(&s->lock);
+    cosim_fail_slots_locked(s, why);
+    while ((o = QSIMPLEQ_FIRST(&s->outq))) {
+        QSIMPLEQ_REMOVE_HEAD(&s->outq, next);
+        g_free(o);
+    }
+    s->outq_len = 0;
+    qemu_mutex_unlock(&s->lock);
+    qemu_bh_schedule(s->resume_bh);
+}
+
+/* Take a free read slot for a new tag; NULL if all are busy (under lock). */
+static CosimSlot *cosim_slot_take_locked(CosimPCIeState *s)
+{
+    unsigned tries;
+
+    for (tries = 0; tries < COSIM_READ_SLOTS; tries++) {
+        uint32_t tag = ++s->tag_seq;
+        CosimSlot *sl;
+
+        if (tag == 0) {
+            tag = s->tag_seq = COSIM_READ_SLOTS;
+        }
+        sl = &s->slot[tag % COSIM_READ_SLOTS];
+        if (!sl->tag) {
+            sl->tag = tag;
+            sl->done = sl->failed = false;
+            sl->len = 0;
+            sl->why[0] = 0;
+            return sl;
+        }
+    }
+    return NULL;
+}
+
+/* The slot a completion answers, or NULL (under lock). */
+static CosimSlot *cosim_slot_find_locked(CosimPCIeState *s, uint32_t tag)
+{
+    CosimSlot *sl = &s->slot[tag % COSIM_READ_SLOTS];
+
+    return tag && sl->tag == tag && !sl->done ? sl : NULL;
+}
+
+static uint32_t cosim_next_tag(CosimPCIeState *s)
+{
+    uint32_t tag;
+
+    qemu_mutex_lock(&s->lock);
+    tag = ++s->tag_seq ? s->tag_seq : ++s->tag_seq;
+    qemu_mutex_unlock(&s->lock);
+    return tag;
+}
+
+/* ---------------------------------------------- from the RTL (BQL held) */
+
+/*
+ * DMA_READ from the RTL: read guest memory, answer in <= 64 KiB chunks. The
+ * BQL is taken per chunk, so a 16 MiB read never holds it for long.
+ * I/O thread, without the BQL.
+ */
 static void cosim_dma_read(CosimPCIeState *s, const cosim_hdr *req)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
@@ -368,7 +609,8 @@ static void cosim_dma_read(CosimPCIeState *s, const cosim_hdr *req)
     uint32_t left = req->length;
     cosim_hdr h;
 
-    s->stats.dma_reads++;
+    qatomic_inc(&s->stats.dma_reads);
+    trace_cosim_pcie_dma_read(s->name, req->tag, req->address, req->length);
     if (req->payload_len != 0 || req->length == 0 ||
         req->length > COSIM_MAX_DMA_LEN ||
         req->address + req->length < req->address) {
@@ -380,8 +622,12 @@ static void cosim_dma_read(CosimPCIeState *s, const cosim_hdr *req)
     }
     while (left) {
         uint32_t n = MIN(left, COSIM_CHUNK);
+        MemTxResult r;
 
-        if (pci_dma_read(pdev, addr, s->dma_buf, n) != MEMTX_OK) {
+        bql_lock();
+        r = pci_dma_read(pdev, addr, s->dma_buf, n);
+        bql_unlock();
+        if (r != MEMTX_OK) {
             qemu_log_mask(LOG_GUEST_ERROR, "cosim-pcie: DMA read tag %u "
                           "0x%" PRIx64 "+%u: guest memory at 0x%" PRIx64
                           " is not readable (bus mastering off or "
@@ -397,20 +643,21 @@ static void cosim_dma_read(CosimPCIeState *s, const cosim_hdr *req)
         left -= n;
         addr += n;
         h.flags = left ? 0 : COSIM_F_LAST;
-        if (!cosim_send(s, &h, s->dma_buf)) {
+        /* Blocking: the chunks of one read are not dropped halfway. */
+        if (cosim_send_now(s, &h, s->dma_buf, 0) < 0) {
             return;
         }
-        s->stats.dma_read_bytes += n;
+        qatomic_add(&s->stats.dma_read_bytes, n);
     }
     return;
 
 fail:
-    s->stats.dma_errors++;
+    qatomic_inc(&s->stats.dma_errors);
     cosim_hdr_init(&h, COSIM_DMA_READ_CPL);
     h.tag = req->tag;
     h.address = addr;
     h.flags = COSIM_F_LAST | COSIM_F_ERROR;
-    cosim_send(s, &h, NULL);
+    cosim_send_now(s, &h, NULL, 0);
 }
 
 /* DMA_WRITE from the RTL: posted, the payload goes to guest memory. */
@@ -423,29 +670,42 @@ static void cosim_dma_write(CosimPCIeState *s, CosimMsg *m)
                         "bytes", m->has_payload ? 2 : 1, COSIM_HDR_SIZE, len);
         return;
     }
-    s->stats.dma_writes++;
+    qatomic_inc(&s->stats.dma_writes);
+    trace_cosim_pcie_dma_write(s->name, m->h.address, len);
     if (pci_dma_write(PCI_DEVICE(s), m->h.address, cosim_msg_data(m), len)
         != MEMTX_OK) {
-        s->stats.dma_errors++;
+        qatomic_inc(&s->stats.dma_errors);
         qemu_log_mask(LOG_GUEST_ERROR, "cosim-pcie: DMA write 0x%" PRIx64
                       "+%zu failed (bus mastering off or unassigned "
                       "address): dropped\n", m->h.address, len);
         return;
     }
-    s->stats.dma_write_bytes += len;
+    qatomic_add(&s->stats.dma_write_bytes, len);
 }
 
 static void cosim_msix(CosimPCIeState *s, const cosim_hdr *h)
 {
-    PCIDevice *pdev = PCI_DEVICE(s);
-
     if (!s->msix_ok || h->index >= s->conf.msix_vectors) {
         cosim_bad_frame(s, h, "MSI-X vector out of range", 1, COSIM_HDR_SIZE,
                         h->payload_len);
         return;
     }
-    s->stats.msix++;
-    msix_notify(pdev, h->index);
+    qatomic_inc(&s->stats.msix);
+    trace_cosim_pcie_msix(s->name, h->index);
+    msix_notify(PCI_DEVICE(s), h->index);
+}
+
+/* INTX from the RTL: the level of INTA#. */
+static void cosim_intx(CosimPCIeState *s, const cosim_hdr *h)
+{
+    if (h->index > 1) {
+        cosim_bad_frame(s, h, "INTX level must be 0 or 1", 1, COSIM_HDR_SIZE,
+                        h->payload_len);
+        return;
+    }
+    qatomic_inc(&s->stats.intx);
+    trace_cosim_pcie_intx(s->name, h->index);
+    pci_set_irq(PCI_DEVICE(s), h->index);
 }
 
 static void cosim_nic_from_hdl(CosimPCIeState *s, CosimMsg *m)
@@ -457,14 +717,48 @@ static void cosim_nic_from_hdl(CosimPCIeState *s, CosimMsg *m)
                         m->has_payload ? 2 : 1, COSIM_HDR_SIZE, len);
         return;
     }
+    trace_cosim_pcie_nic_tx(s->name, len);
     if (!s->nic) {
-        s->stats.nic_dropped++;
+        qatomic_inc(&s->stats.nic_dropped);
         qemu_log_mask(LOG_UNIMP, "cosim-pcie: NIC_FRAME of %zu bytes from "
                       "the RTL but the device has no netdev: dropped\n", len);
         return;
     }
-    s->stats.nic_tx++;
+    qatomic_inc(&s->stats.nic_tx);
     qemu_send_packet(qemu_get_queue(s->nic), cosim_msg_data(m), len);
+}
+
+/* ------------------------------------------------- serial to the chardev */
+
+static gboolean cosim_chr_writable(void *do_not_use, GIOCondition cond,
+                                   void *opaque);
+
+/* Hand the chardev what it takes now; wait for it to be writable (BQL). */
+static void cosim_chr_flush(CosimPCIeState *s)
+{
+    while (s->chr_out->len) {
+        int n = qemu_chr_fe_write(&s->chr, s->chr_out->data,
+                                  s->chr_out->len);
+
+        if (n <= 0) {
+            break;
+        }
+        g_byte_array_remove_range(s->chr_out, 0, n);
+    }
+    if (s->chr_out->len && !s->chr_watch) {
+        s->chr_watch = qemu_chr_fe_add_watch(&s->chr, G_IO_OUT | G_IO_HUP,
+                                             cosim_chr_writable, s);
+    }
+}
+
+static gboolean cosim_chr_writable(void *do_not_use, GIOCondition cond,
+                                   void *opaque)
+{
+    CosimPCIeState *s = opaque;
+
+    s->chr_watch = 0;
+    cosim_chr_flush(s);
+    return G_SOURCE_REMOVE;
 }
 
 static void cosim_serial_from_hdl(CosimPCIeState *s, CosimMsg *m)
@@ -474,13 +768,38 @@ static void cosim_serial_from_hdl(CosimPCIeState *s, CosimMsg *m)
     if (!len) {
         return;
     }
-    s->stats.serial_rx_bytes += len;
-    if (qemu_chr_fe_backend_connected(&s->chr)) {
-        qemu_chr_fe_write_all(&s->chr, cosim_msg_data(m), len);
+    qatomic_add(&s->stats.serial_rx_bytes, len);
+    trace_cosim_pcie_serial_tx(s->name, len);
+    if (!qemu_chr_fe_backend_connected(&s->chr)) {
+        return;
     }
+    if (s->chr_out->len + len > COSIM_CHR_BUF_MAX) {
+        qatomic_add(&s->stats.serial_dropped, len);
+        cosim_report(s, &s->rate_drop, "the chardev takes no more bytes: "
+                     "%zu bytes of the RTL's UART dropped", len);
+        return;
+    }
+    g_byte_array_append(s->chr_out, cosim_msg_data(m), len);
+    cosim_chr_flush(s);
 }
 
-/* Guest -> RTL frames from the netdev backend. */
+/* ------------------------------------------------ to the RTL (any thread) */
+
+/* Guest -> RTL frames from the netdev backend: refused while the queue is full. */
+static bool cosim_nic_can_receive(NetClientState *nc)
+{
+    CosimPCIeState *s = qemu_get_nic_opaque(nc);
+    bool full;
+
+    qemu_mutex_lock(&s->lock);
+    full = s->outq_len >= COSIM_OUTQ_LOW;
+    qemu_mutex_unlock(&s->lock);
+    if (full) {
+        qatomic_set(&s->input_blocked, true);
+    }
+    return !full;
+}
+
 static ssize_t cosim_nic_receive(NetClientState *nc, const uint8_t *buf,
                                  size_t size)
 {
@@ -488,7 +807,7 @@ static ssize_t cosim_nic_receive(NetClientState *nc, const uint8_t *buf,
     cosim_hdr h;
 
     if (size == 0 || size > COSIM_MAX_NIC_FRAME) {
-        s->stats.nic_dropped++;
+        qatomic_inc(&s->stats.nic_dropped);
         warn_report_once("cosim-pcie: dropping a %zu-byte frame from netdev "
                          "(the NIC channel carries 1..%u bytes)", size,
                          COSIM_MAX_NIC_FRAME);
@@ -496,14 +815,28 @@ static ssize_t cosim_nic_receive(NetClientState *nc, const uint8_t *buf,
     }
     cosim_hdr_init(&h, COSIM_NIC_FRAME);
     h.payload_len = size;
-    if (cosim_send(s, &h, buf)) {
-        s->stats.nic_rx++;
+    if (!cosim_post(s, &h, buf)) {
+        /* Keep it: qemu_flush_queued_packets resends it later. */
+        qatomic_set(&s->input_blocked, true);
+        return 0;
     }
+    qatomic_inc(&s->stats.nic_rx);
+    trace_cosim_pcie_nic_rx(s->name, size);
     return size;
 }
 
 static int cosim_chr_can_read(void *opaque)
 {
+    CosimPCIeState *s = opaque;
+    bool full;
+
+    qemu_mutex_lock(&s->lock);
+    full = s->outq_len >= COSIM_OUTQ_LOW;
+    qemu_mutex_unlock(&s->lock);
+    if (full) {
+        qatomic_set(&s->input_blocked, true);
+        return 0;
+    }
     return 4096;
 }
 
@@ -517,30 +850,244 @@ static void cosim_chr_read(void *opaque, const uint8_t *buf, int size)
     }
     cosim_hdr_init(&h, COSIM_SERIAL);
     h.payload_len = size;
-    if (cosim_send(s, &h, buf)) {
-        s->stats.serial_tx_bytes += size;
+    if (cosim_post(s, &h, buf)) {
+        qatomic_add(&s->stats.serial_tx_bytes, size);
+        trace_cosim_pcie_serial_rx(s->name, size);
+    } else {
+        qatomic_add(&s->stats.serial_dropped, size);
     }
 }
 
+/* The queue drained: let the NIC and chardev hand over what they held (BQL). */
+static void cosim_resume_bh(void *opaque)
+{
+    CosimPCIeState *s = opaque;
+
+    if (!qatomic_xchg(&s->input_blocked, false)) {
+        return;
+    }
+    if (s->nic) {
+        qemu_flush_queued_packets(qemu_get_queue(s->nic));
+    }
+    if (qemu_chr_fe_backend_connected(&s->chr)) {
+        qemu_chr_fe_accept_input(&s->chr);
+    }
+}
+
+/* The PCI config bits the RTL may care about, as CFG_STATE sends them. */
+static uint8_t cosim_cfg_bits(CosimPCIeState *s)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    uint16_t cmd = pci_get_word(pdev->config + PCI_COMMAND);
+    uint8_t bits = 0;
+
+    if (s->msix_ok && msix_enabled(pdev)) {
+        bits |= COSIM_CFG_MSIX_ENABLE;
+    }
+    if (s->msix_ok && pdev->msix_function_masked) {
+        bits |= COSIM_CFG_MSIX_MASKED;
+    }
+    if (cmd & PCI_COMMAND_MASTER) {
+        bits |= COSIM_CFG_BUS_MASTER;
+    }
+    if (cmd & PCI_COMMAND_INTX_DISABLE) {
+        bits |= COSIM_CFG_INTX_DISABLE;
+    }
+    return bits;
+}
+
+/* Tell the RTL the config state if it changed (or always, with force). */
+static void cosim_send_cfg_state(CosimPCIeState *s, bool force)
+{
+    uint8_t bits = cosim_cfg_bits(s);
+    cosim_hdr h;
+
+    if (!force && s->cfg_state_sent && bits == s->cfg_state) {
+        return;
+    }
+    cosim_hdr_simple(&h, COSIM_CFG_STATE, cosim_next_tag(s));
+    h.index = bits;
+    if (cosim_post(s, &h, NULL)) {
+        s->cfg_state = bits;
+        s->cfg_state_sent = true;
+        trace_cosim_pcie_cfg_state(s->name, bits);
+    }
+}
+
+static void cosim_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val,
+                               int len)
+{
+    CosimPCIeState *s = COSIM_PCIE(pdev);
+
+    pci_default_write_config(pdev, addr, val, len);
+    if (s->msix_ok) {
+        msix_write_config(pdev, addr, val, len);
+    }
+    cosim_send_cfg_state(s, false);
+}
+
+/* ------------------------------------------------------------ I/O thread */
+
 /*
- * Service one inbound message that no MMIO read is waiting for. Runs from
- * the fd handler / bottom half, and inline from the MMIO read wait loop.
+ * A CONF after the broker came back: the same device, or refused with the
+ * first field that differs (the BARs stay as they are).
  */
-static void cosim_dispatch(CosimPCIeState *s, CosimMsg *m)
+static void cosim_rehandshake_conf(CosimPCIeState *s, CosimMsg *m)
+{
+    cosim_conf c;
+    const char *field = NULL;
+    char what[64];
+    unsigned i;
+
+    if (m->h.tag != s->hello_tag) {
+        cosim_bad_frame(s, &m->h, "CONF for another INIT", 2, COSIM_HDR_SIZE,
+                        cosim_msg_len(m));
+        return;
+    }
+    if (cosim_conf_decode(&c, cosim_msg_data(m), cosim_msg_len(m)) != 0) {
+        cosim_bad_frame(s, &m->h, "CONF of the wrong size", 2,
+                        COSIM_HDR_SIZE, cosim_msg_len(m));
+        return;
+    }
+#define COSIM_SAME(f) do { if (!field && c.f != s->conf.f) field = #f; } while (0)
+    COSIM_SAME(vendor_id);
+    COSIM_SAME(device_id);
+    COSIM_SAME(subsys_vendor_id);
+    COSIM_SAME(subsys_id);
+    COSIM_SAME(class_code);
+    COSIM_SAME(revision);
+    COSIM_SAME(msix_vectors);
+    COSIM_SAME(msix_table_bar);
+    COSIM_SAME(msix_table_offset);
+    COSIM_SAME(msix_pba_bar);
+    COSIM_SAME(msix_pba_offset);
+#undef COSIM_SAME
+    for (i = 0; !field && i < COSIM_NUM_BARS; i++) {
+        if (c.bar[i].size != s->conf.bar[i].size ||
+            c.bar[i].flags != s->conf.bar[i].flags) {
+            snprintf(what, sizeof(what), "bar[%u] (size 0x%" PRIx64
+                     " flags 0x%x, was 0x%" PRIx64 " flags 0x%x)", i,
+                     c.bar[i].size, c.bar[i].flags, s->conf.bar[i].size,
+                     s->conf.bar[i].flags);
+            field = what;
+        }
+    }
+    if (field) {
+        cosim_report(s, &s->rate_lost, "the broker at %s is back, but its "
+                     "CONF differs in %s; refused: the device keeps its "
+                     "BARs and stays offline", s->endpoint, field);
+        return;
+    }
+    qemu_mutex_lock(&s->lock);
+    s->gone = false;
+    qemu_mutex_unlock(&s->lock);
+    qatomic_inc(&s->stats.reconnects);
+    trace_cosim_pcie_reconnected(s->name);
+    info_report("cosim-pcie %s: the broker at %s is back with the same "
+                "CONF; the device is online again", s->name, s->endpoint);
+    bql_lock();
+    cosim_send_cfg_state(s, true);
+    bql_unlock();
+    qatomic_set(&s->input_blocked, true);
+    qemu_bh_schedule(s->resume_bh);
+}
+
+/* Complete the read a completion or ERROR answers; false if none waits. */
+static bool cosim_complete_read(CosimPCIeState *s, CosimMsg *m)
+{
+    CosimSlot *sl;
+    char text[200];
+
+    qemu_mutex_lock(&s->lock);
+    sl = cosim_slot_find_locked(s, m->h.tag);
+    if (!sl) {
+        qemu_mutex_unlock(&s->lock);
+        return false;
+    }
+    sl->cycle = m->h.cycle;
+    if (m->h.type == COSIM_ERROR) {
+        qatomic_inc(&s->stats.errors_received);
+        sl->failed = true;
+        snprintf(sl->why, sizeof(sl->why), "the broker answered error %u: "
+                 "%s", m->h.index, cosim_text(m, text, sizeof(text)));
+    } else if (m->h.flags & COSIM_F_ERROR) {
+        sl->failed = true;
+        snprintf(sl->why, sizeof(sl->why), "the device answered with an "
+                 "error at cycle %" PRIu64, m->h.cycle);
+    } else {
+        const uint8_t *p = cosim_msg_data(m);
+        size_t i, len = cosim_msg_len(m);
+
+        sl->val = 0;
+        sl->len = len;
+        for (i = 0; i < len && i < 8; i++) {
+            sl->val |= (uint64_t)p[i] << (8 * i);
+        }
+    }
+    sl->done = true;
+    qemu_cond_broadcast(&sl->cond);
+    qemu_mutex_unlock(&s->lock);
+    return true;
+}
+
+static void cosim_io_handle(CosimPCIeState *s, CosimMsg *m)
 {
     const cosim_hdr *h = &m->h;
-    g_autofree char *text = NULL;
+    char text[200];
+    cosim_hdr r;
 
-    s->dispatching++;
+    s->last_rx_ms = cosim_now_ms();
     switch (h->type) {
+    case COSIM_PING:
+        cosim_hdr_simple(&r, COSIM_PONG, h->tag);
+        cosim_send_now(s, &r, NULL, ZMQ_DONTWAIT);
+        return;
+    case COSIM_PONG:
+    case COSIM_HELLO:
+        return;
+    case COSIM_CONF:
+        cosim_rehandshake_conf(s, m);
+        return;
+    case COSIM_MMIO_READ_CPL:
+        if (!cosim_complete_read(s, m)) {
+            cosim_bad_frame(s, h, "MMIO_READ_CPL for no pending read (late, "
+                            "after a timeout?)", m->has_payload ? 2 : 1,
+                            COSIM_HDR_SIZE, cosim_msg_len(m));
+        }
+        return;
+    case COSIM_ERROR:
+        if (cosim_complete_read(s, m)) {
+            return;
+        }
+        qatomic_inc(&s->stats.errors_received);
+        cosim_report(s, &s->rate_error, "the broker at %s reports error %u "
+                     "(tag %u address 0x%" PRIx64 " length %u): %s",
+                     s->endpoint, h->index, h->tag, h->address, h->length,
+                     cosim_text(m, text, sizeof(text)));
+        return;
+    case COSIM_SHUTDOWN: {
+        char why[220];
+
+        snprintf(why, sizeof(why), "it shut down: %s",
+                 cosim_text(m, text, sizeof(text)));
+        cosim_set_gone(s, why);
+        return;
+    }
     case COSIM_DMA_READ:
         cosim_dma_read(s, h);
-        break;
+        return;
+    }
+
+    bql_lock();
+    switch (h->type) {
     case COSIM_DMA_WRITE:
         cosim_dma_write(s, m);
         break;
     case COSIM_MSIX:
         cosim_msix(s, h);
+        break;
+    case COSIM_INTX:
+        cosim_intx(s, h);
         break;
     case COSIM_NIC_FRAME:
         cosim_nic_from_hdl(s, m);
@@ -548,77 +1095,135 @@ static void cosim_dispatch(CosimPCIeState *s, CosimMsg *m)
     case COSIM_SERIAL:
         cosim_serial_from_hdl(s, m);
         break;
-    case COSIM_PING:
-        cosim_send_simple(s, COSIM_PONG, h->tag);
-        break;
-    case COSIM_HELLO:
-    case COSIM_PONG:
-        break;
-    case COSIM_ERROR:
-        s->stats.errors_received++;
-        text = g_strndup((const char *)cosim_msg_data(m), cosim_msg_len(m));
-        error_report("cosim-pcie: broker %s reports error %u (tag %u "
-                     "address 0x%" PRIx64 " length %u): %s", s->endpoint,
-                     h->index, h->tag, h->address, h->length, text);
-        break;
-    case COSIM_SHUTDOWN:
-        if (!s->broker_gone) {
-            text = g_strndup((const char *)cosim_msg_data(m),
-                             cosim_msg_len(m));
-            error_report("cosim-pcie: the broker at %s shut down%s%s; MMIO "
-                         "reads of device '%s' now return all-ones",
-                         s->endpoint, *text ? ": " : "", text, s->name);
-        }
-        s->broker_gone = true;
-        break;
-    case COSIM_MMIO_READ_CPL:
-        /* A completion that arrives after its read timed out. */
-        cosim_bad_frame(s, h, "MMIO_READ_CPL for no pending read (late, "
-                        "after a timeout?)", m->has_payload ? 2 : 1,
-                        COSIM_HDR_SIZE, cosim_msg_len(m));
-        break;
     default:
         cosim_bad_frame(s, h, "message type not valid towards QEMU",
                         m->has_payload ? 2 : 1, COSIM_HDR_SIZE,
                         cosim_msg_len(m));
         break;
     }
-    s->dispatching--;
+    bql_unlock();
 }
 
-/*
- * Drain the socket: ZMQ_FD is edge-triggered, so read until ZMQ_EVENTS has
- * no POLLIN.
- */
-static void cosim_drain(CosimPCIeState *s)
+/* Send what is queued, in order, until ZeroMQ has no room. */
+static void cosim_flush_out(CosimPCIeState *s)
 {
-    CosimMsg m;
-    int rc;
+    bool resume = false;
 
-    if (!s->zsock) {
-        return;
+    for (;;) {
+        CosimOut *o;
+
+        qemu_mutex_lock(&s->lock);
+        o = QSIMPLEQ_FIRST(&s->outq);
+        if (o) {
+            QSIMPLEQ_REMOVE_HEAD(&s->outq, next);
+            s->outq_len--;
+        }
+        resume = s->outq_len < COSIM_OUTQ_LOW;
+        qemu_mutex_unlock(&s->lock);
+        if (!o) {
+            break;
+        }
+        if (cosim_send_now(s, &o->h, o->payload, ZMQ_DONTWAIT) < 0 &&
+            errno == EAGAIN) {
+            /* No room (or no peer): put it back, poll for POLLOUT. */
+            qemu_mutex_lock(&s->lock);
+            QSIMPLEQ_INSERT_HEAD(&s->outq, o, next);
+            s->outq_len++;
+            qemu_mutex_unlock(&s->lock);
+            break;
+        }
+        g_free(o);
     }
-    do {
-        while ((rc = cosim_recv(s, &m)) != 0) {
-            if (rc > 0) {
-                cosim_dispatch(s, &m);
+    if (resume && qatomic_read(&s->input_blocked)) {
+        qemu_bh_schedule(s->resume_bh);
+    }
+}
+
+/* PING when quiet, declare the broker gone when silent, say HELLO when gone. */
+static int cosim_liveness(CosimPCIeState *s)
+{
+    int64_t now = cosim_now_ms();
+    int64_t quiet = now - s->last_rx_ms;
+    int64_t ping_every = MAX(s->peer_timeout_ms / 4, 10);
+    bool gone;
+    cosim_hdr h;
+
+    qemu_mutex_lock(&s->lock);
+    gone = s->gone;
+    qemu_mutex_unlock(&s->lock);
+    if (!gone) {
+        if (quiet >= s->peer_timeout_ms) {
+            char why[64];
+
+            snprintf(why, sizeof(why), "silent for %" PRId64 " ms", quiet);
+            cosim_set_gone(s, why);
+            return 10;
+        }
+        if (quiet >= ping_every && now - s->last_ping_ms >= ping_every) {
+            cosim_hdr_simple(&h, COSIM_PING, cosim_next_tag(s));
+            cosim_send_now(s, &h, NULL, ZMQ_DONTWAIT);
+            s->last_ping_ms = now;
+        }
+        return MIN(ping_every, s->peer_timeout_ms - quiet);
+    }
+    if (now >= s->next_hello_ms) {
+        cosim_hdr_init(&h, COSIM_HELLO);
+        h.index = COSIM_ROLE_QEMU;
+        h.payload_len = strlen(s->name);
+        if (cosim_send_now(s, &h, s->name, ZMQ_DONTWAIT) == 0) {
+            s->hello_tag = cosim_next_tag(s);
+            cosim_hdr_simple(&h, COSIM_INIT, s->hello_tag);
+            cosim_send_now(s, &h, NULL, ZMQ_DONTWAIT);
+        }
+        s->next_hello_ms = now + MAX(s->peer_timeout_ms / 2, 100);
+    }
+    return MAX(s->next_hello_ms - now, 10);
+}
+
+static void *cosim_io_thread(void *opaque)
+{
+    CosimPCIeState *s = opaque;
+
+    rcu_register_thread();
+    s->last_rx_ms = s->last_ping_ms = cosim_now_ms();
+    while (!qatomic_read(&s->stopping)) {
+        zmq_pollitem_t items[2] = {
+            { .socket = s->zsock, .events = ZMQ_POLLIN },
+            { .fd = event_notifier_get_fd(&s->wake), .events = ZMQ_POLLIN },
+        };
+        int timeout = cosim_liveness(s);
+        CosimMsg m;
+        int rc;
+
+        qemu_mutex_lock(&s->lock);
+        if (s->outq_len) {
+            items[0].events |= ZMQ_POLLOUT;
+        }
+        qemu_mutex_unlock(&s->lock);
+        if (zmq_poll(items, 2, timeout) < 0 && zmq_errno() != EINTR) {
+            cosim_report(s, &s->rate_error, "zmq_poll on %s failed: %s",
+                         s->endpoint, zmq_strerror(zmq_errno()));
+            g_usleep(10000);
+        }
+        if (items[1].revents) {
+            event_notifier_test_and_clear(&s->wake);
+        }
+        cosim_flush_out(s);
+        /* A bounded batch, so that sending and liveness keep their turn. */
+        for (rc = 0; rc < 256 && !qatomic_read(&s->stopping); rc++) {
+            int got = cosim_recv(s, &m);
+
+            if (got == 0) {
+                break;
+            }
+            if (got > 0) {
+                cosim_io_handle(s, &m);
                 cosim_msg_release(&m);
             }
-            if (!s->zsock) {
-                return;
-            }
         }
-    } while (cosim_readable(s));
-}
-
-static void cosim_fd_read(void *opaque)
-{
-    cosim_drain(opaque);
-}
-
-static void cosim_drain_bh(void *opaque)
-{
-    cosim_drain(opaque);
+    }
+    rcu_unregister_thread();
+    return NULL;
 }
 
 /* ------------------------------------------------------------------ MMIO */
@@ -628,104 +1233,102 @@ static uint64_t cosim_mmio_read(void *opaque, hwaddr addr, unsigned size)
     CosimBar *bar = opaque;
     CosimPCIeState *s = bar->s;
     int64_t deadline;
-    uint32_t tag;
+    CosimSlot *sl;
     cosim_hdr h;
-    CosimMsg m;
     uint64_t val = UINT64_MAX;
-    g_autofree char *what = NULL;
+    bool failed, timed_out = false, locked;
+    char why[sizeof(sl->why)];
+    uint32_t tag;
+    uint64_t cycle;
 
-    if (s->dispatching) {
+    qatomic_inc(&s->stats.mmio_reads);
+    if (qemu_thread_is_self(&s->io_thread)) {
         qemu_log_mask(LOG_GUEST_ERROR, "cosim-pcie: BAR%u+0x%" HWADDR_PRIx
-                      " read while servicing the RTL (DMA into its own "
-                      "BAR?): returns all-ones\n", bar->nr, addr);
+                      " read by the device's own DMA: returns all-ones\n",
+                      bar->nr, addr);
         return val;
     }
-    s->stats.mmio_reads++;
-    tag = cosim_alloc_tag(s);
-    what = g_strdup_printf("MMIO read BAR%u+0x%" HWADDR_PRIx " len %u tag %u",
-                           bar->nr, addr, size, tag);
-    if (s->broker_gone || !s->zsock) {
-        s->stats.read_errors++;
-        qemu_log_mask(LOG_GUEST_ERROR, "cosim-pcie: %s: the broker at %s "
-                      "is gone: all-ones\n", what, s->endpoint);
+    qemu_mutex_lock(&s->lock);
+    if (s->gone) {
+        qemu_mutex_unlock(&s->lock);
+        qatomic_inc(&s->stats.read_errors);
+        qemu_log_mask(LOG_GUEST_ERROR, "cosim-pcie: MMIO read BAR%u+0x%"
+                      HWADDR_PRIx " len %u: the broker at %s is gone (%s): "
+                      "all-ones\n", bar->nr, addr, size, s->endpoint,
+                      s->gone_why);
         return val;
     }
+    sl = cosim_slot_take_locked(s);
+    qemu_mutex_unlock(&s->lock);
+    if (!sl) {
+        qatomic_inc(&s->stats.read_errors);
+        cosim_report(s, &s->rate_error, "MMIO read BAR%u+0x%" HWADDR_PRIx
+                     ": %u reads already in flight: all-ones", bar->nr, addr,
+                     COSIM_READ_SLOTS);
+        return val;
+    }
+    tag = sl->tag;
+    trace_cosim_pcie_mmio_read(s->name, bar->nr, addr, size, tag);
 
-    cosim_hdr_init(&h, COSIM_MMIO_READ);
-    h.tag = tag;
+    cosim_hdr_simple(&h, COSIM_MMIO_READ, tag);
     h.index = bar->nr;
     h.address = addr;
     h.length = size;
-    if (!cosim_send(s, &h, NULL)) {
-        s->stats.read_errors++;
-        return val;
-    }
-
     deadline = cosim_now_ms() + s->timeout_ms;
-    for (;;) {
-        int rc = cosim_recv_wait(s, &m, deadline);
-
-        if (rc == 0) {
-            s->stats.read_timeouts++;
-            error_report("cosim-pcie: %s timed out after %u ms (broker %s)",
-                         what, s->timeout_ms, s->endpoint);
-            break;
-        }
-        if (rc < 0) {
-            s->stats.read_errors++;
-            error_report("cosim-pcie: %s: zmq_poll failed: %s", what,
-                         zmq_strerror(zmq_errno()));
-            break;
-        }
-        if (m.h.type == COSIM_MMIO_READ_CPL && m.h.tag == tag) {
-            size_t len = cosim_msg_len(&m);
-
-            if (m.h.flags & COSIM_F_ERROR) {
-                s->stats.read_errors++;
-                qemu_log_mask(LOG_GUEST_ERROR, "cosim-pcie: %s: the device "
-                              "answered with an error at cycle %" PRIu64
-                              ": all-ones\n", what, m.h.cycle);
-            } else if (len != size) {
-                cosim_bad_frame(s, &m.h, "MMIO_READ_CPL size differs from "
-                                "the read", 2, COSIM_HDR_SIZE, len);
-                s->stats.read_errors++;
-            } else {
-                const uint8_t *p = cosim_msg_data(&m);
-                unsigned i;
-
-                val = 0;
-                for (i = 0; i < size; i++) {
-                    val |= (uint64_t)p[i] << (8 * i);
-                }
-            }
-            cosim_msg_release(&m);
-            break;
-        }
-        if (m.h.type == COSIM_ERROR && m.h.tag == tag) {
-            g_autofree char *text =
-                g_strndup((const char *)cosim_msg_data(&m), cosim_msg_len(&m));
-
-            s->stats.errors_received++;
-            s->stats.read_errors++;
-            error_report("cosim-pcie: %s failed: %s (broker %s, error %u)",
-                         what, *text ? text : "no text", s->endpoint,
-                         m.h.index);
-            cosim_msg_release(&m);
-            break;
-        }
-        cosim_dispatch(s, &m);
-        cosim_msg_release(&m);
-        if (!s->zsock || s->broker_gone) {
-            s->stats.read_errors++;
-            error_report("cosim-pcie: %s: the broker at %s went away", what,
-                         s->endpoint);
-            break;
-        }
+    if (!cosim_post(s, &h, NULL)) {
+        qemu_mutex_lock(&s->lock);
+        sl->done = sl->failed = true;
+        g_strlcpy(sl->why, "the outbound queue is full", sizeof(sl->why));
+        qemu_mutex_unlock(&s->lock);
     }
-    /* Whatever arrived after the completion is for the main loop. */
-    if (s->drain_bh) {
-        qemu_bh_schedule(s->drain_bh);
+
+    /*
+     * Wait without the BQL: the I/O thread needs it to serve DMA while the
+     * RTL works on this read, and the main loop and other vCPUs run on.
+     */
+    locked = bql_locked();
+    if (locked) {
+        bql_unlock();
     }
+    qemu_mutex_lock(&s->lock);
+    while (!sl->done) {
+        int64_t left = deadline - cosim_now_ms();
+
+        if (left <= 0) {
+            timed_out = true;
+            break;
+        }
+        qemu_cond_timedwait(&sl->cond, &s->lock, left);
+    }
+    if (!sl->failed && !timed_out && sl->len != size) {
+        sl->failed = true;
+        snprintf(sl->why, sizeof(sl->why), "the completion carries %zu "
+                 "bytes, not %u", sl->len, size);
+    }
+    failed = sl->failed || timed_out;
+    val = sl->val;
+    cycle = sl->cycle;
+    g_strlcpy(why, sl->why, sizeof(why));
+    sl->tag = 0;
+    qemu_mutex_unlock(&s->lock);
+    if (locked) {
+        bql_lock();
+    }
+
+    if (timed_out) {
+        qatomic_inc(&s->stats.read_timeouts);
+        cosim_report(s, &s->rate_error, "MMIO read BAR%u+0x%" HWADDR_PRIx
+                     " len %u tag %u timed out after %u ms (broker %s)",
+                     bar->nr, addr, size, tag, s->timeout_ms, s->endpoint);
+        val = UINT64_MAX;
+    } else if (failed) {
+        qatomic_inc(&s->stats.read_errors);
+        cosim_report(s, &s->rate_error, "MMIO read BAR%u+0x%" HWADDR_PRIx
+                     " len %u tag %u failed: %s (broker %s): all-ones",
+                     bar->nr, addr, size, tag, why, s->endpoint);
+        val = UINT64_MAX;
+    }
+    trace_cosim_pcie_mmio_read_done(s->name, tag, val, cycle, failed);
     return val;
 }
 
@@ -736,28 +1339,31 @@ static void cosim_mmio_write(void *opaque, hwaddr addr, uint64_t val,
     CosimPCIeState *s = bar->s;
     uint8_t data[8];
     cosim_hdr h;
+    bool gone;
 
-    if (s->dispatching) {
-        qemu_log_mask(LOG_GUEST_ERROR, "cosim-pcie: BAR%u+0x%" HWADDR_PRIx
-                      " written while servicing the RTL (DMA into its own "
-                      "BAR?): dropped\n", bar->nr, addr);
-        return;
-    }
-    if (s->broker_gone) {
+    qemu_mutex_lock(&s->lock);
+    gone = s->gone;
+    qemu_mutex_unlock(&s->lock);
+    if (gone) {
         qemu_log_mask(LOG_GUEST_ERROR, "cosim-pcie: MMIO write BAR%u+0x%"
                       HWADDR_PRIx " len %u: the broker at %s is gone: "
                       "dropped\n", bar->nr, addr, size, s->endpoint);
         return;
     }
-    s->stats.mmio_writes++;
+    qatomic_inc(&s->stats.mmio_writes);
+    trace_cosim_pcie_mmio_write(s->name, bar->nr, addr, size, val);
     cosim_put64(data, val);
-    cosim_hdr_init(&h, COSIM_MMIO_WRITE);
-    h.tag = cosim_alloc_tag(s);
+    cosim_hdr_simple(&h, COSIM_MMIO_WRITE, cosim_next_tag(s));
     h.index = bar->nr;
     h.address = addr;
     h.length = size;
     h.payload_len = size;
-    cosim_send(s, &h, data);
+    if (!cosim_post(s, &h, data)) {
+        qatomic_inc(&s->stats.send_errors);
+        cosim_report(s, &s->rate_drop, "MMIO write BAR%u+0x%" HWADDR_PRIx
+                     " len %u dropped: %u messages queued for the broker at "
+                     "%s", bar->nr, addr, size, COSIM_OUTQ_MAX, s->endpoint);
+    }
 }
 
 static const MemoryRegionOps cosim_mmio_ops = {
@@ -791,21 +1397,47 @@ static bool cosim_name_ok(const char *name)
     return true;
 }
 
+/*
+ * Stop the I/O thread. It may be waiting for the BQL this thread holds, so
+ * the BQL is dropped while joining.
+ */
+static void cosim_stop_io(CosimPCIeState *s)
+{
+    bool locked;
+
+    if (!s->io_running) {
+        return;
+    }
+    qatomic_set(&s->stopping, true);
+    event_notifier_set(&s->wake);
+    locked = bql_locked();
+    if (locked) {
+        bql_unlock();
+    }
+    qemu_thread_join(&s->io_thread);
+    if (locked) {
+        bql_lock();
+    }
+    s->io_running = false;
+    qemu_mutex_lock(&s->lock);
+    cosim_fail_slots_locked(s, "the device is going away");
+    qemu_mutex_unlock(&s->lock);
+}
+
 static void cosim_close_socket(CosimPCIeState *s, bool say_goodbye)
 {
-    if (s->fd_handler_set) {
-        qemu_set_fd_handler(s->zfd, NULL, NULL, NULL);
-        s->fd_handler_set = false;
-    }
+    cosim_stop_io(s);
     if (s->zsock) {
         int linger = 0;
 
-        if (say_goodbye && !s->broker_gone) {
+        if (say_goodbye && !s->gone) {
             int timeout = COSIM_CLOSE_LINGER_MS;
+            cosim_hdr h;
 
             zmq_setsockopt(s->zsock, ZMQ_SNDTIMEO, &timeout, sizeof(timeout));
             linger = COSIM_CLOSE_LINGER_MS;
-            cosim_send_simple(s, COSIM_SHUTDOWN, 0);
+            cosim_hdr_simple(&h, COSIM_SHUTDOWN, 0);
+            cosim_send_now(s, &h, NULL, 0);
         }
         zmq_setsockopt(s->zsock, ZMQ_LINGER, &linger, sizeof(linger));
         zmq_close(s->zsock);
@@ -825,37 +1457,33 @@ static void cosim_exit_notify(Notifier *n, void *data)
     cosim_close_socket(s, true);
 }
 
-/* Wait for the CONF answering INIT `tag`, answering PINGs meanwhile. */
+/* Wait for the CONF answering INIT, answering PINGs meanwhile (realize). */
 static bool cosim_handshake(CosimPCIeState *s, Error **errp)
 {
     int64_t deadline = cosim_now_ms() + s->timeout_ms;
     uint32_t tag;
     cosim_hdr h;
     CosimMsg m;
-    bool ok = false;
+    char text[200];
 
     cosim_hdr_init(&h, COSIM_HELLO);
     h.index = COSIM_ROLE_QEMU;
     h.payload_len = strlen(s->name);
-    if (!cosim_send(s, &h, s->name)) {
-        error_setg(errp, "cosim-pcie: cannot send HELLO to %s", s->endpoint);
-        return false;
+    /* Blocks up to timeout-ms: with ZMQ_IMMEDIATE, until a broker is there. */
+    if (cosim_send_now(s, &h, s->name, 0) < 0) {
+        goto no_broker;
     }
-    tag = cosim_alloc_tag(s);
-    if (!cosim_send_simple(s, COSIM_INIT, tag)) {
-        error_setg(errp, "cosim-pcie: cannot send INIT to %s", s->endpoint);
-        return false;
+    tag = cosim_next_tag(s);
+    cosim_hdr_simple(&h, COSIM_INIT, tag);
+    if (cosim_send_now(s, &h, NULL, 0) < 0) {
+        goto no_broker;
     }
 
     for (;;) {
         int rc = cosim_recv_wait(s, &m, deadline);
 
         if (rc == 0) {
-            error_setg(errp, "cosim-pcie: no broker answered at %s within "
-                       "%u ms (device '%s'; is `cosim broker` running "
-                       "with --qemu-endpoint %s?)", s->endpoint,
-                       s->timeout_ms, s->name, s->endpoint);
-            return false;
+            goto no_broker;
         }
         if (rc < 0) {
             error_setg(errp, "cosim-pcie: zmq_poll on %s failed: %s",
@@ -874,28 +1502,25 @@ static bool cosim_handshake(CosimPCIeState *s, Error **errp)
                 error_setg(errp, "cosim-pcie: CONF from %s has %zu bytes, "
                            "expected %u", s->endpoint, cosim_msg_len(&m),
                            COSIM_CONF_SIZE);
-            } else {
-                ok = true;
+                cosim_msg_release(&m);
+                return false;
             }
             cosim_msg_release(&m);
-            return ok;
-        case COSIM_ERROR: {
-            g_autofree char *text =
-                g_strndup((const char *)cosim_msg_data(&m), cosim_msg_len(&m));
-
+            return true;
+        case COSIM_ERROR:
             error_setg(errp, "cosim-pcie: the broker at %s refused device "
                        "'%s' (error %u): %s", s->endpoint, s->name, m.h.index,
-                       text);
+                       cosim_text(&m, text, sizeof(text)));
             cosim_msg_release(&m);
             return false;
-        }
         case COSIM_SHUTDOWN:
             error_setg(errp, "cosim-pcie: the broker at %s shut down during "
                        "the handshake", s->endpoint);
             cosim_msg_release(&m);
             return false;
         case COSIM_PING:
-            cosim_send_simple(s, COSIM_PONG, m.h.tag);
+            cosim_hdr_simple(&h, COSIM_PONG, m.h.tag);
+            cosim_send_now(s, &h, NULL, 0);
             break;
         case COSIM_HELLO:
             break;
@@ -907,6 +1532,13 @@ static bool cosim_handshake(CosimPCIeState *s, Error **errp)
         }
         cosim_msg_release(&m);
     }
+
+no_broker:
+    error_setg(errp, "cosim-pcie: no broker answered at %s within %u ms "
+               "(device '%s'; is `cosim broker` running with "
+               "--qemu-endpoint %s?)", s->endpoint, s->timeout_ms, s->name,
+               s->endpoint);
+    return false;
 }
 
 /* The broker validates CONF; check again what would make QEMU assert. */
@@ -1003,7 +1635,8 @@ static void cosim_setup_pci(CosimPCIeState *s, Error **errp)
     pci_config_set_prog_interface(pci_conf, c->class_code & 0xff);
     pci_set_word(pci_conf + PCI_SUBSYSTEM_VENDOR_ID, c->subsys_vendor_id);
     pci_set_word(pci_conf + PCI_SUBSYSTEM_ID, c->subsys_id);
-    pci_conf[PCI_INTERRUPT_PIN] = 0; /* MSI-X only */
+    /* INTA#, driven by the RTL's INTX messages (for pci=nomsi guests). */
+    pci_conf[PCI_INTERRUPT_PIN] = 1;
 
     for (i = 0; i < COSIM_NUM_BARS; i++) {
         CosimBar *bar = &s->bar[i];
@@ -1022,8 +1655,8 @@ static void cosim_setup_pci(CosimPCIeState *s, Error **errp)
         memory_region_init_io(&bar->io, OBJECT(s), &cosim_mmio_ops, bar,
                               iname, b->size);
         /*
-         * An MMIO read services DMA inline; the RTL may DMA to other
-         * devices of this guest while one of our accesses is in flight.
+         * The RTL may DMA to other devices of this guest while one of our
+         * accesses is in flight.
          */
         bar->io.disable_reentrancy_guard = true;
         memory_region_add_subregion_overlap(&bar->container, 0, &bar->io, -1);
@@ -1074,6 +1707,7 @@ static void cosim_setup_pci(CosimPCIeState *s, Error **errp)
 static NetClientInfo cosim_net_info = {
     .type = NET_CLIENT_DRIVER_NIC,
     .size = sizeof(NICState),
+    .can_receive = cosim_nic_can_receive,
     .receive = cosim_nic_receive,
 };
 
@@ -1087,15 +1721,20 @@ static void cosim_add_stat(CosimPCIeState *s, const char *name, uint64_t *v)
 static void cosim_teardown(CosimPCIeState *s)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
+    CosimOut *o;
 
     if (s->exit_notifier_set) {
         qemu_remove_exit_notifier(&s->exit_notifier);
         s->exit_notifier_set = false;
     }
     cosim_close_socket(s, true);
-    if (s->drain_bh) {
-        qemu_bh_delete(s->drain_bh);
-        s->drain_bh = NULL;
+    if (s->resume_bh) {
+        qemu_bh_delete(s->resume_bh);
+        s->resume_bh = NULL;
+    }
+    if (s->chr_watch) {
+        g_source_remove(s->chr_watch);
+        s->chr_watch = 0;
     }
     qemu_chr_fe_deinit(&s->chr, false);
     if (s->nic) {
@@ -1107,6 +1746,15 @@ static void cosim_teardown(CosimPCIeState *s)
                     &s->bar[s->conf.msix_pba_bar].container);
         s->msix_ok = false;
     }
+    while ((o = QSIMPLEQ_FIRST(&s->outq))) {
+        QSIMPLEQ_REMOVE_HEAD(&s->outq, next);
+        g_free(o);
+    }
+    s->outq_len = 0;
+    if (s->wake_ok) {
+        event_notifier_cleanup(&s->wake);
+        s->wake_ok = false;
+    }
     g_free(s->dma_buf);
     s->dma_buf = NULL;
 }
@@ -1115,7 +1763,8 @@ static void cosim_realize(PCIDevice *pdev, Error **errp)
 {
     CosimPCIeState *s = COSIM_PCIE(pdev);
     int one = 1, zero = 0, hwm = COSIM_HWM, sndtimeo;
-    size_t len = sizeof(s->zfd);
+    int64_t maxmsg = COSIM_HDR_SIZE > COSIM_MAX_PAYLOAD ? COSIM_HDR_SIZE :
+                     COSIM_MAX_PAYLOAD;
     ERRP_GUARD();
 
     if (!s->endpoint || !*s->endpoint) {
@@ -1132,7 +1781,18 @@ static void cosim_realize(PCIDevice *pdev, Error **errp)
         error_setg(errp, "cosim-pcie: timeout-ms must be 1..%d", INT32_MAX);
         return;
     }
+    if (s->peer_timeout_ms < 50 || s->peer_timeout_ms > INT32_MAX) {
+        error_setg(errp, "cosim-pcie: peer-timeout-ms must be 50..%d",
+                   INT32_MAX);
+        return;
+    }
     s->dma_buf = g_malloc(COSIM_CHUNK);
+    if (event_notifier_init(&s->wake, false) < 0) {
+        error_setg(errp, "cosim-pcie: cannot create an event notifier");
+        goto fail;
+    }
+    s->wake_ok = true;
+    s->chr_out = g_byte_array_new();
 
     s->zctx = zmq_ctx_new();
     s->zsock = s->zctx ? zmq_socket(s->zctx, ZMQ_DEALER) : NULL;
@@ -1146,6 +1806,9 @@ static void cosim_realize(PCIDevice *pdev, Error **errp)
     zmq_setsockopt(s->zsock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
     zmq_setsockopt(s->zsock, ZMQ_RCVHWM, &hwm, sizeof(hwm));
     zmq_setsockopt(s->zsock, ZMQ_SNDTIMEO, &sndtimeo, sizeof(sndtimeo));
+    /* Nothing queues for a broker that is not connected. */
+    zmq_setsockopt(s->zsock, ZMQ_IMMEDIATE, &one, sizeof(one));
+    zmq_setsockopt(s->zsock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
     zmq_setsockopt(s->zsock, ZMQ_IPV6, &one, sizeof(one));
     if (zmq_connect(s->zsock, s->endpoint) != 0) {
         error_setg(errp, "cosim-pcie: cannot connect to '%s': %s",
@@ -1174,16 +1837,12 @@ static void cosim_realize(PCIDevice *pdev, Error **errp)
                                  NULL, NULL, s, NULL, true);
     }
 
-    if (zmq_getsockopt(s->zsock, ZMQ_FD, &s->zfd, &len) != 0) {
-        error_setg(errp, "cosim-pcie: ZMQ_FD: %s", zmq_strerror(zmq_errno()));
-        goto fail;
-    }
-    s->drain_bh = qemu_bh_new_guarded(cosim_drain_bh, s,
-                                      &DEVICE(pdev)->mem_reentrancy_guard);
-    qemu_set_fd_handler(s->zfd, cosim_fd_read, NULL, s);
-    s->fd_handler_set = true;
-    /* Messages may have arrived since the handshake, with the edge gone. */
-    qemu_bh_schedule(s->drain_bh);
+    s->resume_bh = qemu_bh_new_guarded(cosim_resume_bh, s,
+                                       &DEVICE(pdev)->mem_reentrancy_guard);
+    qemu_thread_create(&s->io_thread, "cosim-pcie-io", cosim_io_thread, s,
+                       QEMU_THREAD_JOINABLE);
+    s->io_running = true;
+    cosim_send_cfg_state(s, true);
 
     s->exit_notifier.notify = cosim_exit_notify;
     qemu_add_exit_notifier(&s->exit_notifier);
@@ -1204,10 +1863,14 @@ static void cosim_exit(PCIDevice *pdev)
 static void cosim_reset_hold(Object *obj, ResetType type)
 {
     CosimPCIeState *s = COSIM_PCIE(obj);
+    cosim_hdr h;
 
     cosim_msix_use_all(s);
-    if (s->zsock && !s->broker_gone) {
-        cosim_send_simple(s, COSIM_RESET, cosim_alloc_tag(s));
+    pci_set_irq(PCI_DEVICE(s), 0);
+    if (s->io_running) {
+        cosim_hdr_simple(&h, COSIM_RESET, cosim_next_tag(s));
+        cosim_post(s, &h, NULL);
+        cosim_send_cfg_state(s, true);
     }
 }
 
@@ -1217,6 +1880,8 @@ static const Property cosim_properties[] = {
     DEFINE_PROP_STRING("endpoint", CosimPCIeState, endpoint),
     DEFINE_PROP_STRING("name", CosimPCIeState, name),
     DEFINE_PROP_UINT32("timeout-ms", CosimPCIeState, timeout_ms, 5000),
+    DEFINE_PROP_UINT32("peer-timeout-ms", CosimPCIeState, peer_timeout_ms,
+                       3000),
     DEFINE_NIC_PROPERTIES(CosimPCIeState, nic_conf),
     DEFINE_PROP_CHR("chardev", CosimPCIeState, chr),
 };
@@ -1229,6 +1894,7 @@ static const VMStateDescription cosim_vmstate = {
 static void cosim_instance_init(Object *obj)
 {
     CosimPCIeState *s = COSIM_PCIE(obj);
+    unsigned i;
 
     /*
      * Hybrid devices manage this bit themselves: set here, so that the
@@ -1236,6 +1902,11 @@ static void cosim_instance_init(Object *obj)
      */
     PCI_DEVICE(obj)->cap_present |= QEMU_PCI_CAP_EXPRESS;
     s->name = g_strdup("dev0");
+    qemu_mutex_init(&s->lock);
+    QSIMPLEQ_INIT(&s->outq);
+    for (i = 0; i < COSIM_READ_SLOTS; i++) {
+        qemu_cond_init(&s->slot[i].cond);
+    }
     cosim_add_stat(s, "stat-mmio-reads", &s->stats.mmio_reads);
     cosim_add_stat(s, "stat-mmio-writes", &s->stats.mmio_writes);
     cosim_add_stat(s, "stat-read-timeouts", &s->stats.read_timeouts);
@@ -1246,17 +1917,35 @@ static void cosim_instance_init(Object *obj)
     cosim_add_stat(s, "stat-dma-write-bytes", &s->stats.dma_write_bytes);
     cosim_add_stat(s, "stat-dma-errors", &s->stats.dma_errors);
     cosim_add_stat(s, "stat-msix", &s->stats.msix);
+    cosim_add_stat(s, "stat-intx", &s->stats.intx);
     cosim_add_stat(s, "stat-nic-tx", &s->stats.nic_tx);
     cosim_add_stat(s, "stat-nic-rx", &s->stats.nic_rx);
     cosim_add_stat(s, "stat-nic-dropped", &s->stats.nic_dropped);
     cosim_add_stat(s, "stat-serial-tx-bytes", &s->stats.serial_tx_bytes);
     cosim_add_stat(s, "stat-serial-rx-bytes", &s->stats.serial_rx_bytes);
+    cosim_add_stat(s, "stat-serial-dropped", &s->stats.serial_dropped);
     cosim_add_stat(s, "stat-bad-frames", &s->stats.bad_frames);
     cosim_add_stat(s, "stat-send-errors", &s->stats.send_errors);
     cosim_add_stat(s, "stat-errors-received", &s->stats.errors_received);
+    cosim_add_stat(s, "stat-peer-lost", &s->stats.peer_lost);
+    cosim_add_stat(s, "stat-reconnects", &s->stats.reconnects);
 }
 
-static void cosim_class_init(ObjectClass *klass, void *data)
+static void cosim_instance_finalize(Object *obj)
+{
+    CosimPCIeState *s = COSIM_PCIE(obj);
+    unsigned i;
+
+    for (i = 0; i < COSIM_READ_SLOTS; i++) {
+        qemu_cond_destroy(&s->slot[i].cond);
+    }
+    qemu_mutex_destroy(&s->lock);
+    if (s->chr_out) {
+        g_byte_array_free(s->chr_out, true);
+    }
+}
+
+static void cosim_class_init(ObjectClass *klass, COSIM_CLASS_DATA data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
     PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
@@ -1264,6 +1953,7 @@ static void cosim_class_init(ObjectClass *klass, void *data)
 
     k->realize = cosim_realize;
     k->exit = cosim_exit;
+    k->config_write = cosim_config_write;
     /* Placeholders: realize replaces them with the ids from CONF. */
     k->vendor_id = PCI_VENDOR_ID_QEMU;
     k->device_id = 0xc051;
@@ -1281,6 +1971,7 @@ static const TypeInfo cosim_types[] = {
         .parent = TYPE_PCI_DEVICE,
         .instance_size = sizeof(CosimPCIeState),
         .instance_init = cosim_instance_init,
+        .instance_finalize = cosim_instance_finalize,
         .class_init = cosim_class_init,
         .interfaces = (InterfaceInfo[]) {
             { INTERFACE_PCIE_DEVICE },

@@ -1,0 +1,140 @@
+// cosim-pcie never crashes and never waits longer than it must: frames with
+// no payload where text is expected, a broker that shuts down, goes silent,
+// comes back (with the same CONF or another), a stream of traffic around an
+// unanswered read, and the PCI config state sent to the RTL.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { message, MsgType } from '../../bridge/src/protocol/wire';
+import { EXAMPLE_CONF } from '../helpers';
+import { FakeBroker, le } from './fake-broker';
+import { BAR0, qemuBinary, Qtest } from './qtest';
+
+const TIMEOUT_MS = 3000;
+const PEER_TIMEOUT_MS = 600;
+/** A failure "at once": well under the read timeout. */
+const AT_ONCE_MS = TIMEOUT_MS / 2;
+
+/** Writes a 16-bit config register in the upper half of its dword (MSI-X control). */
+async function cfgWriteHigh16(q: Qtest, reg: number, v: number): Promise<void> {
+  const low = (await q.cfgRead(reg)) & 0xffff;
+  await q.cfgWrite32(reg, ((v << 16) | low) >>> 0);
+}
+
+describe('cosim-pcie with a broker that misbehaves', () => {
+  const fb = new FakeBroker();
+  let q: Qtest;
+
+  before(async () => {
+    await fb.start();
+    q = new Qtest(qemuBinary(), ['-device', `cosim-pcie,id=cosim0,addr=5.0,endpoint=${fb.endpoint},name=rob0,timeout-ms=${TIMEOUT_MS},peer-timeout-ms=${PEER_TIMEOUT_MS}`]);
+    await q.cmd('outl 0xcf8 0x80000000');
+    await q.mapBars();
+  });
+
+  after(async () => {
+    await q?.stop();
+    fb.close();
+  });
+
+  const readFailsAtOnce = async (off: bigint, why: RegExp) => {
+    const t0 = Date.now();
+    assert.equal(await q.readl(BAR0 + off), 0xffffffffn);
+    assert.ok(Date.now() - t0 < AT_ONCE_MS, `${Date.now() - t0} ms`);
+    assert.ok(q.stderr.some((l) => why.test(l)), `${why}\n${q.stderr.join('\n')}`);
+  };
+
+  test('config writes reach the RTL as CFG_STATE: bus master, MSI-X enable and mask, INTx disable', async () => {
+    const first = await fb.next((m) => m.type === MsgType.CFG_STATE);
+    assert.equal(first.index & 0x1, 0, 'MSI-X starts disabled');
+    const cmd = (await q.cfgRead(0x04)) & 0xffff;
+    await q.cfgWrite32(0x04, cmd | 0x4 | 0x400);
+    const bm = await fb.next((m) => m.type === MsgType.CFG_STATE && (m.index & 0xc) === 0xc);
+    assert.ok(bm, 'INTx disabled with bus mastering on');
+    const cap = (await q.capabilities()).get(0x11)!;
+    await cfgWriteHigh16(q, cap, 0x8000 | 0x4000);
+    const masked = await fb.next((m) => m.type === MsgType.CFG_STATE && (m.index & 0x3) === 0x3);
+    assert.ok(masked);
+    await cfgWriteHigh16(q, cap, 0x8000);
+    const on = await fb.next((m) => m.type === MsgType.CFG_STATE && (m.index & 0x3) === 0x1);
+    assert.ok(on);
+    await q.cfgWrite32(0x04, cmd | 0x4);
+  });
+
+  test('an INTX level is taken, and a bad one is a counted bad frame', async () => {
+    const bad0 = await q.stat('cosim0', 'bad-frames');
+    fb.send(message(MsgType.INTX, { index: 1 }));
+    fb.send(message(MsgType.INTX, { index: 0 }));
+    fb.send(message(MsgType.INTX, { index: 7 }));
+    fb.onRead = (m) => fb.complete(m, le(0x77n, m.length));
+    assert.equal(await q.readl(BAR0), 0x77n);
+    assert.equal(await q.stat('cosim0', 'intx'), 2);
+    assert.equal(await q.stat('cosim0', 'bad-frames'), bad0 + 1);
+  });
+
+  test('an ERROR with no payload for a waiting read: all-ones at once, named, QEMU stays up', async () => {
+    fb.onRead = (m) => fb.send(message(MsgType.ERROR, { tag: m.tag, index: 3, address: m.address, length: m.length }));
+    await readFailsAtOnce(0x10n, /MMIO read BAR0\+0x10 len 4 tag \d+ failed: the broker answered error 3: no text/);
+    fb.send(message(MsgType.ERROR, { tag: 424242, index: 5 }));
+    fb.onRead = (m) => fb.complete(m, le(0x55n, m.length));
+    assert.equal(await q.readl(BAR0 + 0x8n), 0x55n);
+    assert.ok(q.stderr.some((l) => /reports error 5 \(tag 424242 .*\): no text/.test(l)), q.stderr.join('\n'));
+  });
+
+  test('a deadline holds while other traffic keeps arriving', async () => {
+    fb.onRead = () => undefined;
+    const flood = setInterval(() => fb.send(message(MsgType.SERIAL, { payload: Buffer.from('x') })), 5);
+    const t0 = Date.now();
+    try {
+      assert.equal(await q.readl(BAR0 + 0x18n), 0xffffffffn);
+    } finally {
+      clearInterval(flood);
+    }
+    const ms = Date.now() - t0;
+    assert.ok(ms >= TIMEOUT_MS - 50 && ms < TIMEOUT_MS + 1500, `${ms} ms`);
+  });
+
+  test('a SHUTDOWN with no payload: QEMU stays up, reads fail at once, then the same broker is greeted again', async () => {
+    fb.got.length = 0;
+    fb.send(message(MsgType.SHUTDOWN));
+    await fb.next((m) => m.type === MsgType.INIT);
+    // The CONF answering that INIT brings the device back; a read in the
+    // window before it may fail at once, never hang.
+    fb.onRead = (m) => fb.complete(m, le(0x99n, m.length));
+    const deadline = Date.now() + 5000;
+    let v = 0n;
+    while (Date.now() < deadline && (v = await q.readl(BAR0 + 0x8n)) !== 0x99n) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(v, 0x99n);
+    assert.ok(q.stderr.some((l) => /the broker at .* is gone \(it shut down: no text\)/.test(l)), q.stderr.join('\n'));
+    assert.ok(q.stderr.some((l) => /is back with the same CONF; the device is online again/.test(l)), q.stderr.join('\n'));
+    assert.ok(await q.stat('cosim0', 'reconnects') >= 1);
+  });
+
+  test('a silent broker is declared gone after peer-timeout-ms: the waiting read fails then, not at timeout-ms', async () => {
+    fb.onRead = () => undefined;
+    fb.answerPings = false;
+    const t0 = Date.now();
+    assert.equal(await q.readl(BAR0 + 0x20n), 0xffffffffn);
+    const ms = Date.now() - t0;
+    assert.ok(ms < AT_ONCE_MS, `${ms} ms`);
+    assert.ok(q.stderr.some((l) => /the broker at .* is gone \(silent for \d+ ms\)/.test(l)), q.stderr.join('\n'));
+    await readFailsAtOnce(0x28n, /MMIO read BAR0\+0x28|is gone/);
+  });
+
+  test('a broker that comes back with another CONF is refused, naming the field; the device stays offline', async () => {
+    fb.conf = { ...EXAMPLE_CONF, deviceId: 0xbeef };
+    fb.answerPings = true;
+    fb.got.length = 0;
+    await fb.next((m) => m.type === MsgType.INIT);
+    const t0 = Date.now();
+    while (Date.now() - t0 < 3000 && !q.stderr.some((l) => /CONF differs in device_id; refused/.test(l))) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(q.stderr.some((l) => /the broker at .* is back, but its CONF differs in device_id; refused: the device keeps its BARs and stays offline/.test(l)), q.stderr.join('\n'));
+    assert.equal(await q.readl(BAR0), 0xffffffffn);
+    fb.conf = EXAMPLE_CONF;
+    fb.onRead = (m) => fb.complete(m, le(0x42n, m.length));
+    const deadline = Date.now() + 5000;
+    let v = 0n;
+    while (Date.now() < deadline && (v = await q.readl(BAR0)) !== 0x42n) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(v, 0x42n, 'back online once the CONF matches again');
+    assert.ok(q.running);
+  });
+});
