@@ -187,6 +187,7 @@ struct CosimPCIeState {
     /* ZeroMQ: the socket belongs to the I/O thread once it runs */
     void *zctx;
     void *zsock;
+    void *zmon;             /* the socket's connect/disconnect events */
     QemuThread io_thread;
     bool io_running;
     bool stopping;          /* atomic: the I/O thread must end */
@@ -1180,6 +1181,39 @@ static int cosim_liveness(CosimPCIeState *s)
     return MAX(s->next_hello_ms - now, 10);
 }
 
+/*
+ * The connection closed (the broker process died, or restarted): gone now,
+ * rather than after peer-timeout-ms, and a new broker at the same endpoint
+ * is greeted as soon as the socket reconnects.
+ */
+static void cosim_monitor_events(CosimPCIeState *s)
+{
+    zmq_msg_t ev, addr;
+
+    for (;;) {
+        uint16_t event;
+
+        zmq_msg_init(&ev);
+        if (zmq_msg_recv(&ev, s->zmon, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&ev);
+            return;
+        }
+        event = zmq_msg_size(&ev) >= 2 ?
+                lduw_le_p(zmq_msg_data(&ev)) : 0;
+        if (zmq_msg_more(&ev)) {
+            zmq_msg_init(&addr);
+            zmq_msg_recv(&addr, s->zmon, ZMQ_DONTWAIT);
+            zmq_msg_close(&addr);
+        }
+        zmq_msg_close(&ev);
+        if (event == ZMQ_EVENT_DISCONNECTED) {
+            cosim_set_gone(s, "the connection closed");
+        } else if (event == ZMQ_EVENT_CONNECTED) {
+            s->next_hello_ms = cosim_now_ms();
+        }
+    }
+}
+
 static void *cosim_io_thread(void *opaque)
 {
     CosimPCIeState *s = opaque;
@@ -1187,9 +1221,10 @@ static void *cosim_io_thread(void *opaque)
     rcu_register_thread();
     s->last_rx_ms = s->last_ping_ms = cosim_now_ms();
     while (!qatomic_read(&s->stopping)) {
-        zmq_pollitem_t items[2] = {
+        zmq_pollitem_t items[3] = {
             { .socket = s->zsock, .events = ZMQ_POLLIN },
             { .fd = event_notifier_get_fd(&s->wake), .events = ZMQ_POLLIN },
+            { .socket = s->zmon, .events = ZMQ_POLLIN },
         };
         int timeout = cosim_liveness(s);
         CosimMsg m;
@@ -1200,13 +1235,16 @@ static void *cosim_io_thread(void *opaque)
             items[0].events |= ZMQ_POLLOUT;
         }
         qemu_mutex_unlock(&s->lock);
-        if (zmq_poll(items, 2, timeout) < 0 && zmq_errno() != EINTR) {
+        if (zmq_poll(items, 3, timeout) < 0 && zmq_errno() != EINTR) {
             cosim_report(s, &s->rate_error, "zmq_poll on %s failed: %s",
                          s->endpoint, zmq_strerror(zmq_errno()));
             g_usleep(10000);
         }
         if (items[1].revents) {
             event_notifier_test_and_clear(&s->wake);
+        }
+        if (items[2].revents) {
+            cosim_monitor_events(s);
         }
         cosim_flush_out(s);
         /* A bounded batch, so that sending and liveness keep their turn. */
@@ -1440,8 +1478,16 @@ static void cosim_close_socket(CosimPCIeState *s, bool say_goodbye)
             cosim_send_now(s, &h, NULL, 0);
         }
         zmq_setsockopt(s->zsock, ZMQ_LINGER, &linger, sizeof(linger));
+        zmq_socket_monitor(s->zsock, NULL, 0);
         zmq_close(s->zsock);
         s->zsock = NULL;
+    }
+    if (s->zmon) {
+        int linger = 0;
+
+        zmq_setsockopt(s->zmon, ZMQ_LINGER, &linger, sizeof(linger));
+        zmq_close(s->zmon);
+        s->zmon = NULL;
     }
     if (s->zctx) {
         zmq_ctx_term(s->zctx);
@@ -1765,6 +1811,7 @@ static void cosim_realize(PCIDevice *pdev, Error **errp)
     int one = 1, zero = 0, hwm = COSIM_HWM, sndtimeo;
     int64_t maxmsg = COSIM_HDR_SIZE > COSIM_MAX_PAYLOAD ? COSIM_HDR_SIZE :
                      COSIM_MAX_PAYLOAD;
+    g_autofree char *monitor = NULL;
     ERRP_GUARD();
 
     if (!s->endpoint || !*s->endpoint) {
@@ -1810,6 +1857,16 @@ static void cosim_realize(PCIDevice *pdev, Error **errp)
     zmq_setsockopt(s->zsock, ZMQ_IMMEDIATE, &one, sizeof(one));
     zmq_setsockopt(s->zsock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
     zmq_setsockopt(s->zsock, ZMQ_IPV6, &one, sizeof(one));
+    monitor = g_strdup_printf("inproc://cosim-pcie-monitor-%p", (void *)s);
+    s->zmon = zmq_socket(s->zctx, ZMQ_PAIR);
+    if (!s->zmon ||
+        zmq_socket_monitor(s->zsock, monitor, ZMQ_EVENT_CONNECTED |
+                           ZMQ_EVENT_DISCONNECTED) != 0 ||
+        zmq_connect(s->zmon, monitor) != 0) {
+        error_setg(errp, "cosim-pcie: cannot monitor the ZeroMQ socket: %s",
+                   zmq_strerror(zmq_errno()));
+        goto fail;
+    }
     if (zmq_connect(s->zsock, s->endpoint) != 0) {
         error_setg(errp, "cosim-pcie: cannot connect to '%s': %s",
                    s->endpoint, zmq_strerror(zmq_errno()));
