@@ -210,6 +210,8 @@ struct CosimPCIeState {
     int64_t last_ping_ms;
     int64_t next_hello_ms;
     uint32_t hello_tag;     /* INIT tag of the re-handshake in progress */
+
+    QemuMutex rate_lock;    /* reports come from every thread */
     CosimRate rate_bad, rate_lost, rate_error, rate_drop;
     uint8_t *dma_buf;       /* COSIM_CHUNK bytes */
 
@@ -241,27 +243,33 @@ static int64_t cosim_now_ms(void)
  * true if one more report of this kind may be shown now; after a quiet
  * window the count of those that were not is shown with the next one.
  */
-static bool cosim_rate_ok(CosimRate *r, uint64_t *suppressed)
+static bool cosim_rate_ok(CosimPCIeState *s, CosimRate *r,
+                          uint64_t *suppressed)
 {
     int64_t now = cosim_now_ms();
+    bool ok = true;
 
+    qemu_mutex_lock(&s->rate_lock);
     if (now - r->window_start >= COSIM_REPORT_WINDOW_MS) {
         r->window_start = now;
         r->shown = 0;
     }
     if (r->shown >= COSIM_REPORTS_PER_WINDOW) {
         r->suppressed++;
-        return false;
+        ok = false;
+    } else {
+        r->shown++;
+        *suppressed = r->suppressed;
+        r->suppressed = 0;
     }
-    r->shown++;
-    *suppressed = r->suppressed;
-    r->suppressed = 0;
-    return true;
+    qemu_mutex_unlock(&s->rate_lock);
+    return ok;
 }
 
+/* Any thread; never with s->lock held. */
 #define cosim_report(s, rate, fmt, ...) do {                                 \
         uint64_t quiet_;                                                      \
-        if (cosim_rate_ok((rate), &quiet_)) {                                 \
+        if (cosim_rate_ok((s), (rate), &quiet_)) {                            \
             error_report("cosim-pcie %s: " fmt "%s", (s)->name,               \
                          ## __VA_ARGS__, quiet_ ? " (and earlier reports "    \
                          "of this kind were suppressed)" : "");               \
@@ -1288,12 +1296,12 @@ static uint64_t cosim_mmio_read(void *opaque, hwaddr addr, unsigned size)
     }
     qemu_mutex_lock(&s->lock);
     if (s->gone) {
+        g_strlcpy(why, s->gone_why, sizeof(why));
         qemu_mutex_unlock(&s->lock);
         qatomic_inc(&s->stats.read_errors);
-        qemu_log_mask(LOG_GUEST_ERROR, "cosim-pcie: MMIO read BAR%u+0x%"
-                      HWADDR_PRIx " len %u: the broker at %s is gone (%s): "
-                      "all-ones\n", bar->nr, addr, size, s->endpoint,
-                      s->gone_why);
+        cosim_report(s, &s->rate_error, "MMIO read BAR%u+0x%" HWADDR_PRIx
+                     " len %u: the broker at %s is gone (%s): all-ones",
+                     bar->nr, addr, size, s->endpoint, why);
         return val;
     }
     sl = cosim_slot_take_locked(s);
@@ -1383,9 +1391,9 @@ static void cosim_mmio_write(void *opaque, hwaddr addr, uint64_t val,
     gone = s->gone;
     qemu_mutex_unlock(&s->lock);
     if (gone) {
-        qemu_log_mask(LOG_GUEST_ERROR, "cosim-pcie: MMIO write BAR%u+0x%"
-                      HWADDR_PRIx " len %u: the broker at %s is gone: "
-                      "dropped\n", bar->nr, addr, size, s->endpoint);
+        cosim_report(s, &s->rate_drop, "MMIO write BAR%u+0x%" HWADDR_PRIx
+                     " len %u: the broker at %s is gone: dropped", bar->nr,
+                     addr, size, s->endpoint);
         return;
     }
     qatomic_inc(&s->stats.mmio_writes);
@@ -1960,6 +1968,7 @@ static void cosim_instance_init(Object *obj)
     PCI_DEVICE(obj)->cap_present |= QEMU_PCI_CAP_EXPRESS;
     s->name = g_strdup("dev0");
     qemu_mutex_init(&s->lock);
+    qemu_mutex_init(&s->rate_lock);
     QSIMPLEQ_INIT(&s->outq);
     for (i = 0; i < COSIM_READ_SLOTS; i++) {
         qemu_cond_init(&s->slot[i].cond);
@@ -1997,6 +2006,7 @@ static void cosim_instance_finalize(Object *obj)
         qemu_cond_destroy(&s->slot[i].cond);
     }
     qemu_mutex_destroy(&s->lock);
+    qemu_mutex_destroy(&s->rate_lock);
     if (s->chr_out) {
         g_byte_array_free(s->chr_out, true);
     }
