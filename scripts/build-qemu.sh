@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Build QEMU 10.0.2 (x86_64-softmmu) with the cosim-pcie device from qemu-patch/.
+# Build QEMU (x86_64-softmmu) with the cosim-pcie device from qemu-patch/.
 #
-# usage: scripts/build-qemu.sh [--out DIR] [--jobs N] [--force] [--fresh]
-#                              [--deps-only] [--fetch-only] [--no-apt]
+# usage: scripts/build-qemu.sh [--qemu VERSION] [--out DIR] [--jobs N] [--force]
+#                              [--fresh] [--deps-only] [--fetch-only] [--no-apt]
+#                              [--list-versions]
 #
+#   --qemu VER    the QEMU version: 10.0.2 (the default: `cosim run`, the system
+#                 tests and build/qemu/current use it) or 10.2.2 (the newest
+#                 QEMU Debian's archive serves as source, from sid; npm test
+#                 runs test/qemu against it too)
 #   --out DIR     build root; default build/qemu
 #   --jobs N      ninja jobs (default 2, the machine's limit)
 #   --force       rebuild even if the cache already holds this build
@@ -12,24 +17,33 @@
 #   --fetch-only  install packages, fetch and extract the pristine source, then stop;
 #                 prints the pristine tree's path
 #   --no-apt      never run apt-get (fail if something is missing)
+#   --list-versions  print the version table and exit
 #
 # What it does, each step skipped when already done:
 #   1. apt: adds bookworm-backports (deb + deb-src) when no source provides it,
-#      installs the build dependencies (meson >= 1.5 and python3-pycotap from
-#      backports), the firmware (seabios, ipxe-qemu) and the stock
-#      qemu-system-x86 10.0.2 from backports (the baseline VM; its
-#      qemu-system-data fills /usr/share/qemu with the option ROMs and firmware
-#      links the patched binary uses too).
+#      and for a version whose source only sid has (10.2.2) a deb-src line for
+#      sid in /etc/apt/sources.list.d/cosim-sid-src.list (source only: nothing
+#      is ever installed from sid), both on the mirror the machine's bookworm
+#      source uses; installs the build dependencies (meson >= 1.5 and
+#      python3-pycotap from backports; device-tree-compiler for 10.2.2), the
+#      firmware (seabios, ipxe-qemu) and the stock qemu-system-x86 10.0.2 from
+#      backports (the baseline VM; its qemu-system-data fills /usr/share/qemu
+#      with the option ROMs and firmware links the patched binaries use too).
 #   2. fetches the QEMU source with `apt-get source --download-only` into
 #      <out>/dl/ (the orig tarball is enough; the .dsc may 404), checks its
-#      sha256 and extracts it once to <out>/src/qemu-10.0.2 (pristine, never
+#      sha256 and extracts it once to <out>/src/qemu-<version> (pristine, never
 #      modified: scripts/check-qemu-patch.sh applies the patch to it).
 #   3. emits the patch with scripts/make-qemu-patch.sh, applies it to a copy of
-#      the pristine tree (<out>/work/, kept between runs so a device change
-#      rebuilds only cosim_pcie.c), configures and builds with ninja -j N.
+#      the pristine tree (<out>/work/ for 10.0.2, <out>/work-<version>/ for the
+#      others, kept between runs so a device change rebuilds only
+#      cosim_pcie.c), configures and builds with ninja -j N. One build at a
+#      time (a lock shared by all versions).
 #   4. publishes <out>/<hash>/qemu-system-x86_64 atomically (temp dir + rename),
 #      where <hash> covers the QEMU version, the tarball, the patch bytes and the
-#      configure flags; <out>/current is a symlink to the latest one.
+#      configure flags; <out>/current-<version> is a symlink to the latest
+#      build of that version, and <out>/current to the latest 10.0.2 build.
+#      The 4 newest builds of each version are kept (and whatever a current*
+#      link points to); older ones are deleted.
 #
 # The absolute path of qemu-system-x86_64 is the LAST line on stdout; everything
 # else goes to stderr.
@@ -48,13 +62,22 @@ die() { echo "[build-qemu] error: $*" >&2; exit 1; }
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SELF="$ROOT/scripts/build-qemu.sh"
 
-QEMU_VERSION=10.0.2
-QEMU_DEB_VERSION="1:10.0.2+ds-2+deb13u1~bpo12+1"
-QEMU_TARBALL="qemu_10.0.2+ds.orig.tar.xz"
-QEMU_TARBALL_SHA256="0901da33844a331bf8b3602b9c1fbd178e60b737c8e3ade678255bd090c9b9f1"
+# The supported versions. Columns: QEMU version, Debian source package version
+# (`apt-get source qemu=...`), the suite whose deb-src serves it, sha256 of
+# the orig tarball qemu_<version>+ds.orig.tar.xz, extra Debian packages the
+# build needs ("-": none). The first row is the default.
+QEMU_VERSION_TABLE='
+10.0.2  1:10.0.2+ds-2+deb13u1~bpo12+1  bookworm-backports  0901da33844a331bf8b3602b9c1fbd178e60b737c8e3ade678255bd090c9b9f1  -
+10.2.2  1:10.2.2+ds-1                  sid                 be05230fe47a6937cd29f28f562932c8125f9c93c2a82c625198f7a4aa601dfb  device-tree-compiler
+'
+DEFAULT_QEMU_VERSION="$(echo "$QEMU_VERSION_TABLE" | awk 'NF { print $1; exit }')"
+# The stock QEMU installed from backports as the baseline VM (and the source of
+# /usr/share/qemu's ROMs), whichever version is built.
+BASELINE_QEMU_VERSION=10.0.2
 BACKPORTS_LINE_SUITE=bookworm-backports
 FIRMWARE_PATH="/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu"
 
+QEMU_VERSION="$DEFAULT_QEMU_VERSION"
 OUT="$ROOT/build/qemu"
 JOBS=2
 FORCE=0
@@ -64,6 +87,9 @@ NO_APT=0
 
 while [ $# -gt 0 ]; do
     case "$1" in
+        --qemu) QEMU_VERSION="${2:?--qemu needs a version}"; shift 2 ;;
+        --qemu=*) QEMU_VERSION="${1#*=}"; shift ;;
+        --list-versions) echo "$QEMU_VERSION_TABLE" | awk 'NF' | sed 's/  */ /g'; exit 0 ;;
         --out) OUT="${2:?--out needs a value}"; shift 2 ;;
         --out=*) OUT="${1#*=}"; shift ;;
         --jobs|-j) JOBS="${2:?--jobs needs a value}"; shift 2 ;;
@@ -79,6 +105,14 @@ done
 case "$JOBS" in ''|*[!0-9]*|0) die "bad --jobs '$JOBS'" ;; esac
 [ "$JOBS" -le 2 ] || { say "capping --jobs $JOBS at 2 (2-core machine)"; JOBS=2; }
 case "$OUT" in /*) ;; *) OUT="$PWD/$OUT" ;; esac
+
+# shellcheck disable=SC2034
+read -r _ QEMU_DEB_VERSION QEMU_SRC_SUITE QEMU_TARBALL_SHA256 QEMU_EXTRA_PKGS <<EOF_ROW || true
+$(echo "$QEMU_VERSION_TABLE" | awk -v v="$QEMU_VERSION" '$1 == v')
+EOF_ROW
+[ -n "${QEMU_DEB_VERSION:-}" ] || die "unknown QEMU version '$QEMU_VERSION'; supported: $(echo "$QEMU_VERSION_TABLE" | awk 'NF { printf "%s ", $1 }')"
+QEMU_TARBALL="qemu_${QEMU_VERSION}+ds.orig.tar.xz"
+[ "$QEMU_EXTRA_PKGS" = - ] && QEMU_EXTRA_PKGS=""
 
 # The configure flags (part of the cache key). /usr/bin/python3 on purpose: a
 # pyenv python first in PATH has neither Debian's meson nor pycotap.
@@ -118,9 +152,18 @@ apt_run() {
 }
 
 # Is a target of this type (Packages / Sources) configured for the suite?
-apt_has_target() { # $1 = Packages|Sources
+apt_has_target() { # $1 = Packages|Sources, $2 = codename (default bookworm-backports)
     apt-get indextargets --format '$(CREATED_BY) $(CODENAME)' 2>/dev/null \
-        | grep -qx "$1 $BACKPORTS_LINE_SUITE"
+        | grep -qx "$1 ${2:-$BACKPORTS_LINE_SUITE}"
+}
+
+# The Debian mirror the machine's bookworm source uses (for the lines we add).
+debian_mirror() {
+    local m
+    m="$(apt-get indextargets --format '$(CREATED_BY) $(CODENAME) $(REPO_URI)' 2>/dev/null \
+        | awk '$1 == "Packages" && $2 == "bookworm" { print $3; exit }')"
+    m="${m%/}"
+    echo "${m:-http://deb.debian.org/debian}"
 }
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
@@ -128,8 +171,9 @@ version_of() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true; }
 
 ensure_backports() {
     local need=()
-    apt_has_target Packages || need+=("deb http://deb.debian.org/debian $BACKPORTS_LINE_SUITE main")
-    apt_has_target Sources || need+=("deb-src http://deb.debian.org/debian $BACKPORTS_LINE_SUITE main")
+    local mirror; mirror="$(debian_mirror)"
+    apt_has_target Packages || need+=("deb $mirror $BACKPORTS_LINE_SUITE main")
+    apt_has_target Sources || need+=("deb-src $mirror $BACKPORTS_LINE_SUITE main")
     if [ ${#need[@]} -gt 0 ]; then
         [ "$NO_APT" = 0 ] || die "bookworm-backports (deb/deb-src) is not configured and --no-apt was given"
         local f=/etc/apt/sources.list.d/cosim-bookworm-backports.list
@@ -140,6 +184,22 @@ ensure_backports() {
         rm -f "$tmp"
         APT_UPDATED=0
     fi
+}
+
+# A version whose source is not in bookworm-backports (10.2.2: sid): a deb-src
+# line only, so no binary package can ever come from that suite.
+ensure_src_suite() {
+    [ "$QEMU_SRC_SUITE" = "$BACKPORTS_LINE_SUITE" ] && return 0
+    apt_has_target Sources "$QEMU_SRC_SUITE" && return 0
+    [ "$NO_APT" = 0 ] || die "no deb-src for $QEMU_SRC_SUITE configured (QEMU $QEMU_VERSION's source) and --no-apt was given"
+    local f="/etc/apt/sources.list.d/cosim-$QEMU_SRC_SUITE-src.list"
+    local line; line="deb-src $(debian_mirror) $QEMU_SRC_SUITE main"
+    say "adding to $f: $line (source packages only)"
+    local tmp; tmp="$(mktemp)"
+    { [ -f "$f" ] && cat "$f"; echo "$line"; } | sort -u > "$tmp"
+    $SUDO install -m 644 "$tmp" "$f"
+    rm -f "$tmp"
+    APT_UPDATED=0
 }
 
 APT_UPDATED=1
@@ -157,13 +217,15 @@ ensure_packages() {
         python3-setuptools dpkg-dev xz-utils bzip2 patch git ca-certificates
         libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev zlib1g-dev libzmq3-dev flex bison
         seabios ipxe-qemu)
+    # shellcheck disable=SC2206
+    [ -n "$QEMU_EXTRA_PKGS" ] && main_pkgs+=($QEMU_EXTRA_PKGS)
     local bpo_pkgs=(meson python3-pycotap qemu-system-x86 qemu-system-data)
     local missing_main=() missing_bpo=() p
     for p in "${main_pkgs[@]}"; do installed "$p" || missing_main+=("$p"); done
     for p in "${bpo_pkgs[@]}"; do installed "$p" || missing_bpo+=("$p"); done
-    # Wrong versions count as missing: meson must be >= 1.5, QEMU 10.0.2.
+    # Wrong versions count as missing: meson must be >= 1.5, the baseline QEMU 10.0.2.
     if installed meson && dpkg --compare-versions "$(version_of meson)" lt 1.5; then missing_bpo+=(meson); fi
-    if installed qemu-system-x86 && ! version_of qemu-system-x86 | grep -q "^1:$QEMU_VERSION"; then
+    if installed qemu-system-x86 && ! version_of qemu-system-x86 | grep -q "^1:$BASELINE_QEMU_VERSION"; then
         missing_bpo+=(qemu-system-x86 qemu-system-data)
     fi
     if [ ${#missing_main[@]} -eq 0 ] && [ ${#missing_bpo[@]} -eq 0 ]; then
@@ -187,12 +249,14 @@ ensure_packages() {
 }
 
 ensure_backports
+ensure_src_suite
 ensure_packages
 dpkg --compare-versions "$(version_of meson)" ge 1.5 || die "meson >= 1.5 required, found '$(version_of meson)'"
 [ -x /usr/bin/python3 ] || die "/usr/bin/python3 missing"
 /usr/bin/python3 -c 'import pycotap' 2>/dev/null || die "python3-pycotap is not importable by /usr/bin/python3"
 pkg-config --exists libzmq || die "libzmq development files missing (libzmq3-dev)"
 [ -f /usr/share/seabios/bios-256k.bin ] || die "seabios firmware missing (/usr/share/seabios/bios-256k.bin)"
+for p in $QEMU_EXTRA_PKGS; do installed "$p" || die "$p is needed for QEMU $QEMU_VERSION"; done
 [ "$MODE" = deps ] && { say "dependencies ready"; exit 0; }
 
 # ---------------------------------------------------------------- 2. source
@@ -200,7 +264,7 @@ mkdir -p "$OUT/dl" "$OUT/src"
 TARBALL="$OUT/dl/$QEMU_TARBALL"
 if [ ! -f "$TARBALL" ]; then
     say "fetching the QEMU $QEMU_VERSION source (apt-get source --download-only qemu=$QEMU_DEB_VERSION)"
-    apt_has_target Sources || die "no deb-src for $BACKPORTS_LINE_SUITE configured"
+    apt_has_target Sources "$QEMU_SRC_SUITE" || die "no deb-src for $QEMU_SRC_SUITE configured"
     if ! apt-cache showsrc "qemu=$QEMU_DEB_VERSION" >/dev/null 2>&1; then APT_UPDATED=0; apt_update_once; fi
     DL_TMP="$(mktemp -d "$OUT/dl/.tmp-XXXXXX")"
     chmod 755 "$DL_TMP"
@@ -237,7 +301,7 @@ if [ "$MODE" = fetch ]; then echo "$PRISTINE"; exit 0; fi
 command -v flock >/dev/null 2>&1 || die "flock (util-linux) not found"
 PATCH_TMP="$(mktemp "$OUT/.patch-XXXXXX")"
 trap 'rm -f "$PATCH_TMP"' EXIT
-bash "$ROOT/scripts/make-qemu-patch.sh" -o "$PATCH_TMP"
+bash "$ROOT/scripts/make-qemu-patch.sh" --qemu "$QEMU_VERSION" -o "$PATCH_TMP"
 
 HASH="$(
     {
@@ -249,9 +313,14 @@ HASH="$(
 DEST="$OUT/$HASH"
 BIN="$DEST/qemu-system-x86_64"
 
+# current-<version> for every version; current (what `cosim run`, the system
+# tests and test/qemu use by default) only for the default version.
 link_current() {
-    ln -sfn "$HASH/qemu-system-x86_64" "$OUT/.current.$$"
-    mv -Tf "$OUT/.current.$$" "$OUT/current"
+    local name
+    for name in "current-$QEMU_VERSION" $([ "$QEMU_VERSION" = "$DEFAULT_QEMU_VERSION" ] && echo current); do
+        ln -sfn "$HASH/qemu-system-x86_64" "$OUT/.$name.$$"
+        mv -Tf "$OUT/.$name.$$" "$OUT/$name"
+    done
 }
 
 if [ "$FORCE" = 0 ] && [ -x "$BIN" ]; then
@@ -261,11 +330,12 @@ if [ "$FORCE" = 0 ] && [ -x "$BIN" ]; then
     exit 0
 fi
 
-# One build at a time in the shared work tree.
+# One build at a time, whatever the version (a QEMU build takes both cores).
 exec 9> "$OUT/.work.lock"
 flock 9
 
-WORK="$OUT/work"
+# Each version has its own work tree; the default one keeps the name work/.
+if [ "$QEMU_VERSION" = "$DEFAULT_QEMU_VERSION" ]; then WORK="$OUT/work"; else WORK="$OUT/work-$QEMU_VERSION"; fi
 WSRC="$WORK/qemu-$QEMU_VERSION"
 WBUILD="$WSRC/build"
 START=$(date +%s)
@@ -289,7 +359,7 @@ grep -E '^--- a/' "$PATCH_TMP" | sed 's#^--- a/##; s#\t.*##' | LC_ALL=C sort -u 
     cp -p "$PRISTINE/$f" "$STAGE/$f"
 done
 if ! (cd "$STAGE" && patch -p1 -F0 --no-backup-if-mismatch -s < "$PATCH_TMP") >&2; then
-    die "the patch does not apply to QEMU $QEMU_VERSION (scripts/check-qemu-patch.sh shows the rejects)"
+    die "the patch does not apply to QEMU $QEMU_VERSION (scripts/check-qemu-patch.sh --qemu $QEMU_VERSION shows the rejects)"
 fi
 (cd "$STAGE" && find . -type f | sed 's#^\./##' | LC_ALL=C sort) > "$OUT/.touched.$$"
 # Files a previous patch touched and this one does not: back to pristine.
@@ -355,12 +425,20 @@ cp "$PATCH_TMP" "$TMPD/cosim-pcie.patch"
 if [ -d "$DEST" ]; then rm -rf "$DEST"; fi
 mv -T "$TMPD" "$DEST" || { rm -rf "$TMPD"; die "could not publish $DEST"; }
 link_current
-# Keep the 4 newest builds (70 MB each); older hashes go.
-ls -1dt "$OUT"/[0-9a-f]*/ 2>/dev/null | tail -n +5 | while IFS= read -r old; do
-    case "$(basename "$old")" in
-        [0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f])
-            rm -rf "$old" ;;
+# Keep the 4 newest builds of each version (70 MB each) and whatever a current*
+# link points to; older hashes go. The version is build-info.txt's first line.
+keep="$(for l in "$OUT"/current "$OUT"/current-*; do [ -L "$l" ] && basename "$(dirname "$(readlink "$l")")"; done || true)"
+ls -1dt "$OUT"/[0-9a-f]*/ 2>/dev/null | while IFS= read -r old; do
+    old="${old%/}"
+    h="$(basename "$old")"
+    case "$h" in
+        [0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]) ;;
+        *) continue ;;
     esac
+    v="$(sed -n '1s/^qemu \([^ ]*\) .*/\1/p' "$old/build-info.txt" 2>/dev/null)"
+    echo "${v:-unknown} $h"
+done | awk '{ n[$1]++; if (n[$1] > 4) print $2 }' | while IFS= read -r h; do
+    printf '%s\n' "$keep" | grep -qx "$h" || rm -rf "${OUT:?}/$h"
 done
 say "built in $(( $(date +%s) - START )) s: $BIN"
 echo "$BIN"

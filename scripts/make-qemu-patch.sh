@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# Emit the cosim-pcie QEMU patch: ONE mail-format patch for QEMU v10.0.2 that
-# applies with `git am` and with `patch -p1`.
+# Emit the cosim-pcie QEMU patch: ONE mail-format patch that applies with
+# `git am` and with `patch -p1` (no fuzz) to QEMU v10.0.2 and to v10.2.2.
 #
-# usage: scripts/make-qemu-patch.sh [-o FILE]      (default: stdout)
+# usage: scripts/make-qemu-patch.sh [--qemu VERSION] [-o FILE]   (default: stdout)
+#
+#   --qemu VER    the QEMU version the patch is meant for (default 10.0.2); it
+#                 is named in the commit message ("Based-on: QEMU vVER"), the
+#                 diff itself is the same for every supported version
 #
 # The patch is made of
 #   - every file under qemu-patch/ that mirrors the QEMU tree (today
 #     hw/misc/cosim_pcie.c), as a new file;
 #   - include/hw/misc/cosim_wire.h, a verbatim copy of dpi/include/cosim_wire.h
 #     (the one wire header; never edit a copy);
-#   - the hunks in qemu-patch/*.diff (Kconfig + meson integration), which are
-#     written against the pristine v10.0.2 tree.
+#   - the hunks in qemu-patch/*.diff (Kconfig + meson + trace-events
+#     integration), written against pristine v10.0.2 with context lines that
+#     are the same in v10.2.2 (checked by scripts/check-qemu-patch.sh --qemu).
 # The output is deterministic (fixed date), so its bytes can key a build cache.
 # scripts/check-qemu-patch.sh checks that it applies to the pristine tree.
 set -euo pipefail
@@ -19,14 +24,21 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 die() { echo "[make-qemu-patch] error: $*" >&2; exit 1; }
 
 OUTFILE=""
+QEMU_VERSION=10.0.2
 while [ $# -gt 0 ]; do
     case "$1" in
+        --qemu) QEMU_VERSION="${2:?--qemu needs a version}"; shift 2 ;;
+        --qemu=*) QEMU_VERSION="${1#*=}"; shift ;;
         -o|--output) OUTFILE="${2:?-o needs a file}"; shift 2 ;;
         --output=*) OUTFILE="${1#*=}"; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
         *) die "unknown argument '$1'" ;;
     esac
 done
+case "$QEMU_VERSION" in
+    [0-9]*.[0-9]*.[0-9]*) ;;
+    *) die "bad --qemu '$QEMU_VERSION' (want e.g. 10.0.2)" ;;
+esac
 command -v git >/dev/null 2>&1 || die "git is needed (apt-get install git)"
 
 PATCHDIR="$ROOT/qemu-patch"
@@ -84,7 +96,10 @@ STAT="$(git apply --stat --summary < "$TMP/body")" || die "the generated diff is
     echo "messages inline, with a timeout that returns all-ones. The wire header"
     echo "include/hw/misc/cosim_wire.h is the project's dpi/include/cosim_wire.h."
     echo
-    echo "Needs libzmq (pkg-config libzmq) when CONFIG_COSIM_PCIE is enabled."
+    echo "Needs libzmq (pkg-config libzmq) to build the device; without it the"
+    echo "tree configures and builds without cosim-pcie."
+    echo
+    echo "Based-on: QEMU v$QEMU_VERSION"
     echo "---"
     echo "$STAT"
     echo

@@ -13,6 +13,11 @@ export const EX = {
   MSIX_TRIGGER: 0x048,
   NIC_FRAMES: 0x050,
   UART_BYTES: 0x058,
+  /** W1C: bit V = vector V raised while MSI-X was off; INTx is up while any is set. */
+  IRQ_STATUS: 0x060,
+  /** RO: bits 0-3 the host's config state (CfgBit order), bit 4 the device requests INTx. */
+  CFG_STATE: 0x068,
+  CFG_STATE_INTX: 0x10,
   REGFILE: 0x100,
   ERROR_WINDOW: 0x1000,
   ID_VALUE: 0x0001_0000_c051_e001n,

@@ -113,6 +113,31 @@ export const CHECKS: Check[] = [
     },
   },
   {
+    channel: 'intx',
+    check: `MSI-X off: every vector asserts, IRQ_STATUS clears`,
+    run: async (peer, lat) => {
+      peer.setConfigState({ msixEnable: false });
+      try {
+        for (let v = 0; v < EX.VECTORS; v++) {
+          const level = await timed(lat, async () => {
+            const ev = once(peer, 'intx');
+            peer.write(EX.BAR, EX.MSIX_TRIGGER, v, 8);
+            return (await withTimeout(ev, 5000, `INTx after vector ${v}`))[0] as number;
+          });
+          const st = await peer.read(EX.BAR, EX.IRQ_STATUS, 8);
+          if (level !== 1 || st !== 1n << BigInt(v)) throw new Error(`INTx: vector ${v} gave level ${level}, IRQ_STATUS ${hex(st)}`);
+          peer.write(EX.BAR, EX.IRQ_STATUS, st, 8);
+          // The INTX=0 is sent before the completion of any later read.
+          await peer.read(EX.BAR, EX.IRQ_STATUS, 8);
+          if (peer.intx !== 0) throw new Error(`INTx: still asserted after clearing IRQ_STATUS bit ${v}`);
+        }
+      } finally {
+        peer.setConfigState({ msixEnable: true });
+      }
+      return EX.VECTORS;
+    },
+  },
+  {
     channel: 'nic',
     check: 'loopback 60 and 1514 bytes',
     run: async (peer, lat) => {

@@ -19,6 +19,7 @@ enum cosim_pending {
     COSIM_PEND_NIC_RX = 4,
     COSIM_PEND_UART_RX = 8,
     COSIM_PEND_RESET = 16,
+    COSIM_PEND_CFG = 32, /* a CFG_STATE came: cosim_dpi_cfg_pop */
 };
 
 /* ---- imported by the SV bridge (hdl/bridge/cosim_dpi.svh) ---- */
@@ -36,11 +37,13 @@ void cosim_dpi_dma_read(int axi_id, long long addr, int beats, int beat_bytes);
 int cosim_dpi_dma_rbeat(int *axi_id, long long *data, int *last, int *error);
 void cosim_dpi_dma_wbeat(long long addr, long long data, int strb, int last);
 void cosim_dpi_msix(int vector);
+void cosim_dpi_intx(int level);
 void cosim_dpi_nic_tx(long long data, int keep, int last);
 int cosim_dpi_nic_rx(long long *data, int *keep, int *last);
 void cosim_dpi_uart_tx(int ch);
 int cosim_dpi_uart_rx(int *ch);
 int cosim_dpi_reset_pop(void);
+int cosim_dpi_cfg_pop(int *state);
 
 #ifdef __cplusplus
 }

@@ -38,6 +38,7 @@ enum cosim_msg_type {
     COSIM_DMA_READ_CPL = 0x21,  /* QEMU -> HDL: chunk at address, LAST on the final one */
     COSIM_DMA_WRITE = 0x22,     /* HDL -> QEMU, posted, payload = data at address */
     COSIM_MSIX = 0x30,          /* HDL -> QEMU: index = vector */
+    COSIM_INTX = 0x31,          /* HDL -> QEMU: index = new INTx (INTA#) level, 0 or 1 */
     COSIM_NIC_FRAME = 0x40,     /* both ways: payload = one Ethernet frame */
     COSIM_SERIAL = 0x50,        /* both ways: payload = bytes */
     COSIM_RESET = 0x60,         /* QEMU -> HDL: device reset */
@@ -45,6 +46,17 @@ enum cosim_msg_type {
     COSIM_SHUTDOWN = 0x62,      /* any: the sender is going away / asks the peer to stop */
     COSIM_PING = 0x63,          /* broker -> peer liveness probe */
     COSIM_PONG = 0x64,          /* peer -> broker, same tag */
+    COSIM_CFG_STATE = 0x65,     /* QEMU -> HDL: index = PCI config state, COSIM_CFG_* bits */
+};
+
+/* CFG_STATE index bits: the PCI config space state the RTL may act on.
+ * Bits 4..15 are reserved and must be 0. */
+enum cosim_cfg_bits {
+    COSIM_CFG_MSIX_ENABLE = 0x1,  /* MSI-X Enable (message control bit 15) */
+    COSIM_CFG_MSIX_MASKED = 0x2,  /* MSI-X Function Mask (message control bit 14) */
+    COSIM_CFG_BUS_MASTER = 0x4,   /* Bus Master Enable (command register bit 2) */
+    COSIM_CFG_INTX_DISABLE = 0x8, /* Interrupt Disable (command register bit 10) */
+    COSIM_CFG_ALL = 0xF,
 };
 
 enum cosim_flags {
@@ -77,7 +89,7 @@ typedef struct cosim_hdr {
     uint8_t type;
     uint8_t flags;
     uint32_t tag;         /* request id; completions echo it */
-    uint16_t index;       /* BAR, MSI-X vector, role or error code */
+    uint16_t index;       /* BAR, MSI-X vector, INTx level, config bits, role or error code */
     uint16_t reserved;    /* must be 0 */
     uint64_t address;     /* BAR offset, host physical address, or 0 */
     uint32_t length;      /* access size / request length / chunk length */
@@ -159,9 +171,9 @@ static inline int cosim_type_known(uint8_t t)
     case COSIM_HELLO: case COSIM_INIT: case COSIM_CONF:
     case COSIM_MMIO_READ: case COSIM_MMIO_READ_CPL: case COSIM_MMIO_WRITE:
     case COSIM_DMA_READ: case COSIM_DMA_READ_CPL: case COSIM_DMA_WRITE:
-    case COSIM_MSIX: case COSIM_NIC_FRAME: case COSIM_SERIAL:
+    case COSIM_MSIX: case COSIM_INTX: case COSIM_NIC_FRAME: case COSIM_SERIAL:
     case COSIM_RESET: case COSIM_ERROR: case COSIM_SHUTDOWN:
-    case COSIM_PING: case COSIM_PONG:
+    case COSIM_PING: case COSIM_PONG: case COSIM_CFG_STATE:
         return 1;
     default:
         return 0;
@@ -252,6 +264,7 @@ static inline const char *cosim_type_name(uint8_t t)
     case COSIM_DMA_READ_CPL: return "DMA_READ_CPL";
     case COSIM_DMA_WRITE: return "DMA_WRITE";
     case COSIM_MSIX: return "MSIX";
+    case COSIM_INTX: return "INTX";
     case COSIM_NIC_FRAME: return "NIC_FRAME";
     case COSIM_SERIAL: return "SERIAL";
     case COSIM_RESET: return "RESET";
@@ -259,6 +272,7 @@ static inline const char *cosim_type_name(uint8_t t)
     case COSIM_SHUTDOWN: return "SHUTDOWN";
     case COSIM_PING: return "PING";
     case COSIM_PONG: return "PONG";
+    case COSIM_CFG_STATE: return "CFG_STATE";
     default: return "UNKNOWN";
     }
 }

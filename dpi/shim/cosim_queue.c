@@ -184,6 +184,10 @@ static struct {
     /* reset */
     unsigned reset_count;
 
+    /* PCI config state: a level, not a queue; only the latest CFG_STATE counts */
+    uint16_t cfg_state;
+    int cfg_new;
+
     cosim_shim_stats st;
 } S = {
     .log_level = COSIM_LOG_INFO,
@@ -730,6 +734,18 @@ static void on_message(const cosim_hdr *h, const uint8_t *p, size_t plen)
         LOGI("device reset requested by the host");
         fail_all_reads("device reset");
         break;
+    case COSIM_CFG_STATE:
+        if (h->index & ~COSIM_CFG_ALL) {
+            bad_frame(h, 1, plen ? 2 : 1, COSIM_HDR_SIZE, COSIM_E_MALFORMED, "CFG_STATE with reserved bits 0x%x set",
+                      h->index & ~COSIM_CFG_ALL);
+            break;
+        }
+        S.cfg_state = h->index;
+        S.cfg_new = 1;
+        LOGD("PCI config state: MSI-X %s%s, bus master %s, INTx %s", h->index & COSIM_CFG_MSIX_ENABLE ? "on" : "off",
+             h->index & COSIM_CFG_MSIX_MASKED ? " (masked)" : "", h->index & COSIM_CFG_BUS_MASTER ? "on" : "off",
+             h->index & COSIM_CFG_INTX_DISABLE ? "disabled" : "enabled");
+        break;
     case COSIM_CONF:
         LOGI("CONF from broker ignored (the HDL side announces its own)");
         break;
@@ -897,7 +913,7 @@ void cosim_q_reset(void)
 static int inbound_work(void)
 {
     return S.mmio_head != NULL || rd_ready() || S.nic_head != NULL || S.uart_rx_off < S.uart_rx.len ||
-           S.reset_count > 0;
+           S.reset_count > 0 || S.cfg_new;
 }
 
 int cosim_shim_urgent(void) { return S.out_urgent > 0; }
@@ -973,6 +989,8 @@ int cosim_dpi_pending(long long cycle)
         m |= COSIM_PEND_UART_RX;
     if (S.reset_count)
         m |= COSIM_PEND_RESET;
+    if (S.cfg_new)
+        m |= COSIM_PEND_CFG;
     return m;
 }
 
@@ -1185,6 +1203,15 @@ void cosim_dpi_msix(int vector)
     LOGD("MSI-X vector %d", vector);
 }
 
+void cosim_dpi_intx(int level)
+{
+    cosim_hdr h;
+    cosim_hdr_init(&h, COSIM_INTX);
+    h.index = level ? 1 : 0;
+    enqueue(&h, NULL, 0); /* behind every earlier DMA write, like an MSI-X */
+    LOGD("INTx level %d", level ? 1 : 0);
+}
+
 void cosim_dpi_nic_tx(long long data, int keep, int last)
 {
     for (int lane = 0; lane < 8; lane++) {
@@ -1274,6 +1301,15 @@ int cosim_dpi_reset_pop(void)
     if (!S.reset_count)
         return 0;
     S.reset_count--;
+    return 1;
+}
+
+int cosim_dpi_cfg_pop(int *state)
+{
+    if (!S.cfg_new)
+        return 0;
+    S.cfg_new = 0;
+    *state = S.cfg_state;
     return 1;
 }
 

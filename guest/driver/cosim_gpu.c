@@ -7,9 +7,16 @@
  *
  * Exposes each bound device as /dev/cosimN with the ioctl ABI of
  * include/cosim_gpu_uapi.h: register access to every BAR, coherent DMA
- * buffers (mmap-able), per-vector MSI-X interrupt counting and waiting, and
+ * buffers (mmap-able), per-vector interrupt counting and waiting, and
  * device info. Per-vector counters are also in
  * /sys/class/cosim/cosimN/irq_counts.
+ *
+ * Interrupts are MSI-X, one Linux irq per vector. Without MSI-X (pci=nomsi,
+ * or allocation failed) the driver falls back to the shared INTx line: the
+ * device then latches each cause in a status register (example device:
+ * IRQ_STATUS, bit V = vector V; GPU: INT_STATUS) and holds INTx up until it
+ * is cleared, and the handler turns the bits it clears into the same
+ * per-vector counts and wake-ups, so everything above works in both modes.
  *
  * With COSIM_CAP_GPU the driver also owns the command ring (submission,
  * fences woken by the completion vector, error recording on the error
@@ -19,7 +26,8 @@
  * Probe order (each step undone in reverse on error and on remove):
  *   pci_enable_device -> dma_set_mask_and_coherent(64, else 32) ->
  *   pci_set_master -> pci_request_regions -> pci_iomap(each BAR) ->
- *   pci_alloc_irq_vectors(MSI-X, all) + request_irq(each) ->
+ *   pci_alloc_irq_vectors(MSI-X, all) + request_irq(each)
+ *     [or INTx: one shared request_irq, causes from the status register] ->
  *   [GPU: ring + fence memory, soft reset, ring programmed and enabled] ->
  *   cdev + device.
  */
@@ -71,6 +79,14 @@ MODULE_DEVICE_TABLE(pci, cosim_ids);
 static unsigned int ring_entries = 256;
 module_param(ring_entries, uint, 0444);
 MODULE_PARM_DESC(ring_entries, "GPU command ring entries at probe (power of two, 2..4096; default 256)");
+
+/* Example device (docs/example-device.md): INTx causes, one bit per vector. */
+#define EX_REG_IRQ_STATUS	0x060
+#define EX_VECTORS		4
+
+#define GPU_INT_CAUSES	(COSIM_GPU_INT_STATUS_CMD_DONE_MASK | COSIM_GPU_INT_STATUS_ERROR_MASK | \
+			 COSIM_GPU_INT_STATUS_NIC_RX_MASK | COSIM_GPU_INT_STATUS_NIC_TX_MASK | \
+			 COSIM_GPU_INT_STATUS_UART_RX_MASK)
 
 #define GPU_RING_MAX		COSIM_GPU_RING_MAX_ENTRIES
 #define GPU_CMD			COSIM_GPU_CMD_SIZE
@@ -124,7 +140,8 @@ struct cosim_dev {
 	bool dead;
 	void __iomem *bar[COSIM_NUM_BARS];
 	u8 irq_mode;
-	unsigned int nvec;
+	unsigned int nvec;		/* MSI-X vectors, or INTx causes (per-vector counters) */
+	int intx_irq;			/* INTx mode: the Linux irq of the line, else -1 */
 	struct cosim_vec vec[COSIM_MAX_VECTORS];
 	struct cosim_gpu gpu;		/* COSIM_CAP_GPU only */
 };
@@ -180,9 +197,9 @@ static void cosim_dev_put(struct cosim_dev *cd)
 
 static void gpu_check_error(struct cosim_dev *cd);
 
-static irqreturn_t cosim_irq(int irq, void *data)
+/* Vector v fired (its MSI-X, or its cause seen on the INTx line). */
+static irqreturn_t cosim_vec_fired(struct cosim_vec *v)
 {
-	struct cosim_vec *v = data;
 	struct cosim_dev *cd = v->cd;
 
 	atomic64_inc(&v->count);
@@ -198,6 +215,11 @@ static irqreturn_t cosim_irq(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
+static irqreturn_t cosim_irq(int irq, void *data)
+{
+	return cosim_vec_fired(data);
+}
+
 static irqreturn_t cosim_irq_thread(int irq, void *data)
 {
 	struct cosim_vec *v = data;
@@ -206,10 +228,120 @@ static irqreturn_t cosim_irq_thread(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
+/* The INT_STATUS / IRQ_STATUS bits that stand for vector `vec`. */
+static u64 cosim_intx_causes(const struct cosim_dev *cd, unsigned int vec)
+{
+	if (!is_gpu(cd))
+		return 1ull << vec;
+	switch (vec) {
+	case COSIM_GPU_VEC_COMPLETION:	return COSIM_GPU_INT_STATUS_CMD_DONE_MASK;
+	case COSIM_GPU_VEC_ERROR:	return COSIM_GPU_INT_STATUS_ERROR_MASK;
+	case COSIM_GPU_VEC_NIC:		return COSIM_GPU_INT_STATUS_NIC_RX_MASK | COSIM_GPU_INT_STATUS_NIC_TX_MASK;
+	case COSIM_GPU_VEC_UART:	return COSIM_GPU_INT_STATUS_UART_RX_MASK;
+	}
+	return 0;
+}
+
+/*
+ * Reads and clears the causes that hold INTx up; 0 if there are none (the
+ * line is shared: another device's interrupt) or the device did not answer.
+ * GPU: causes masked by INT_MASK do not assert INTx; they stay recorded for
+ * whoever masked them. The read back makes the clear reach the device before
+ * the interrupt is acknowledged: the device lowers INTx before it answers
+ * that read (docs/protocol.md), so the line does not fire again for nothing.
+ */
+static u64 cosim_intx_take(struct cosim_dev *cd)
+{
+	void __iomem *reg = cd->bar[0] + (is_gpu(cd) ? COSIM_GPU_REG_INT_STATUS : EX_REG_IRQ_STATUS);
+	u64 st = readq(reg);
+
+	if (st == ~0ull)
+		return 0;
+	if (is_gpu(cd))
+		st &= GPU_INT_CAUSES & ~readq(cd->bar[COSIM_GPU_BAR_REGS] + COSIM_GPU_REG_INT_MASK);
+	else
+		st &= GENMASK_ULL(EX_VECTORS - 1, 0);
+	if (!st)
+		return 0;
+	writeq(st, reg);
+	readq(reg);
+	return st;
+}
+
+/* Hard handler of the shared INTx line: MMIO here, as the line stays up until the cause is cleared. */
+static irqreturn_t cosim_intx(int irq, void *data)
+{
+	struct cosim_dev *cd = data;
+	irqreturn_t ret = IRQ_HANDLED;
+	unsigned int i;
+	u64 st;
+
+	st = cosim_intx_take(cd);
+	if (!st)
+		return IRQ_NONE;
+	for (i = 0; i < cd->nvec; i++)
+		if ((st & cosim_intx_causes(cd, i)) && cosim_vec_fired(&cd->vec[i]) == IRQ_WAKE_THREAD)
+			ret = IRQ_WAKE_THREAD;
+	return ret;
+}
+
+static irqreturn_t cosim_intx_thread(int irq, void *data)
+{
+	gpu_check_error(data);
+	return IRQ_HANDLED;
+}
+
+/* No cause may hold the line up once our handler is gone (it may be shared). */
+static void cosim_intx_quiet(struct cosim_dev *cd)
+{
+	if (!cd->bar[0])
+		return;
+	if (is_gpu(cd))
+		writeq(GPU_INT_CAUSES, cd->bar[COSIM_GPU_BAR_REGS] + COSIM_GPU_REG_INT_MASK);
+	else
+		writeq(GENMASK_ULL(EX_VECTORS - 1, 0), cd->bar[0] + EX_REG_IRQ_STATUS);
+}
+
+/*
+ * INTx: one shared line for every cause. The device knows a fixed set of
+ * vectors (the same as its MSI-X ones); each gets its counter as with MSI-X.
+ */
+static int cosim_setup_intx(struct cosim_dev *cd)
+{
+	struct pci_dev *pdev = cd->pdev;
+	int irq = pci_irq_vector(pdev, 0), ret;
+
+	if (irq < 0)
+		return irq;
+	if (!cd->bar[0]) {
+		dev_warn(&pdev->dev, "INTx without BAR0: interrupts not handled\n");
+		return 0;
+	}
+	cd->nvec = is_gpu(cd) ? COSIM_GPU_MSIX_VECTORS : EX_VECTORS;
+	/* Example device: causes left by an earlier driver instance are not ours to count. */
+	if (!is_gpu(cd))
+		cosim_intx_quiet(cd);
+	snprintf(cd->vec[0].name, sizeof(cd->vec[0].name), "cosim%d-intx", cd->minor);
+	ret = request_threaded_irq(irq, cosim_intx, is_gpu(cd) ? cosim_intx_thread : NULL,
+				   IRQF_SHARED, cd->vec[0].name, cd);
+	if (ret) {
+		dev_err(&pdev->dev, "request_irq for INTx (irq %d) failed (%d)\n", irq, ret);
+		cd->nvec = 0;
+		return ret;
+	}
+	cd->intx_irq = irq;
+	return 0;
+}
+
 static void cosim_free_irqs(struct cosim_dev *cd)
 {
 	unsigned int i;
 
+	if (cd->intx_irq >= 0) {
+		free_irq(cd->intx_irq, cd);
+		cd->intx_irq = -1;
+		cosim_intx_quiet(cd);
+	}
 	for (i = 0; i < cd->nvec; i++) {
 		if (cd->vec[i].irq >= 0)
 			free_irq(cd->vec[i].irq, &cd->vec[i]);
@@ -225,6 +357,7 @@ static int cosim_setup_irqs(struct cosim_dev *cd)
 	struct pci_dev *pdev = cd->pdev;
 	int nvec = 0, want, i, ret;
 
+	cd->intx_irq = -1;
 	for (i = 0; i < COSIM_MAX_VECTORS; i++) {
 		cd->vec[i].cd = cd;
 		cd->vec[i].index = i;
@@ -252,6 +385,12 @@ static int cosim_setup_irqs(struct cosim_dev *cd)
 			return 0;	/* register access and DMA still work */
 		}
 		cd->irq_mode = pdev->msi_enabled ? COSIM_IRQ_MODE_MSI : COSIM_IRQ_MODE_INTX;
+		if (cd->irq_mode == COSIM_IRQ_MODE_INTX) {
+			ret = cosim_setup_intx(cd);
+			if (ret)
+				cosim_free_irqs(cd);
+			return ret;
+		}
 	}
 	cd->nvec = nvec;
 
@@ -268,9 +407,7 @@ static int cosim_setup_irqs(struct cosim_dev *cd)
 			ret = request_threaded_irq(irq, cosim_irq, cosim_irq_thread, IRQF_ONESHOT,
 						   v->name, v);
 		else
-			ret = request_irq(irq, cosim_irq,
-					  cd->irq_mode == COSIM_IRQ_MODE_INTX ? IRQF_SHARED : 0,
-					  v->name, v);
+			ret = request_irq(irq, cosim_irq, 0, v->name, v);
 		if (ret)
 			goto err;
 		v->irq = irq;
@@ -1359,11 +1496,12 @@ static int cosim_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	for (i = 0; i < COSIM_NUM_BARS; i++)
 		if (cd->bar[i])
 			dev_info(&pdev->dev, "cosim%d: BAR%d %pR\n", cd->minor, i, &pdev->resource[i]);
-	dev_info(&pdev->dev, "cosim%d: %04x:%04x rev %u, %u %s vector(s)\n",
+	dev_info(&pdev->dev, "cosim%d: %04x:%04x rev %u, %u %s vector(s)%s\n",
 		 cd->minor, pdev->vendor, pdev->device, pdev->revision, cd->nvec,
 		 cd->irq_mode == COSIM_IRQ_MODE_MSIX ? "MSI-X" :
 		 cd->irq_mode == COSIM_IRQ_MODE_MSI ? "MSI" :
-		 cd->irq_mode == COSIM_IRQ_MODE_INTX ? "INTx" : "no");
+		 cd->irq_mode == COSIM_IRQ_MODE_INTX ? "INTx" : "no",
+		 cd->irq_mode == COSIM_IRQ_MODE_INTX ? " on one shared line" : "");
 	return 0;
 
 err_cdev:

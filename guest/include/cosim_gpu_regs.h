@@ -27,7 +27,7 @@ typedef uint64_t __u64;
 #define COSIM_GPU_CLASS_CODE               0x030200
 #define COSIM_GPU_REVISION                 1
 #define COSIM_GPU_VERSION_MAJOR            1
-#define COSIM_GPU_VERSION_MINOR            0
+#define COSIM_GPU_VERSION_MINOR            1
 
 /* BARs: index and size */
 #define COSIM_GPU_BAR_REGS                 0	/* registers; MSI-X table and PBA (served by QEMU) */
@@ -91,8 +91,8 @@ typedef uint64_t __u64;
 #define COSIM_GPU_ID_VENDOR_SHIFT          48	/* PCI vendor id */
 #define COSIM_GPU_ID_VENDOR_MASK           0xFFFF000000000000ULL
 #define COSIM_GPU_REG_VERSION              0x008	/* BAR REGS, ro: register map version */
-#define COSIM_GPU_REG_VERSION_RESET        0x10000ULL
-#define COSIM_GPU_VERSION_MINOR_SHIFT      0	/* compatible additions */
+#define COSIM_GPU_REG_VERSION_RESET        0x10001ULL
+#define COSIM_GPU_VERSION_MINOR_SHIFT      0	/* compatible additions (1: CFG_STATE, INTx) */
 #define COSIM_GPU_VERSION_MINOR_MASK       0xFFFFULL
 #define COSIM_GPU_VERSION_MAJOR_SHIFT      16	/* incompatible changes */
 #define COSIM_GPU_VERSION_MAJOR_MASK       0xFFFF0000ULL
@@ -133,7 +133,7 @@ typedef uint64_t __u64;
 #define COSIM_GPU_REG_SOFT_RESET           0x030	/* BAR REGS, wo: soft reset: stops every engine, drains outstanding DMA, returns every register (but CYCLE) to its reset value; VRAM keeps its contents. MMIO keeps answering meanwhile (STATUS.RESETTING) */
 #define COSIM_GPU_SOFT_RESET_RESET_SHIFT   0	/* write 1 to reset */
 #define COSIM_GPU_SOFT_RESET_RESET_MASK    0x1ULL
-#define COSIM_GPU_REG_INT_STATUS           0x040	/* BAR REGS, w1c: interrupt causes seen; write 1 to clear */
+#define COSIM_GPU_REG_INT_STATUS           0x040	/* BAR REGS, w1c: interrupt causes seen; write 1 to clear. While the host has MSI-X disabled, INTx is asserted as long as a bit not masked by INT_MASK is set */
 #define COSIM_GPU_REG_INT_STATUS_RESET     0x0ULL
 #define COSIM_GPU_INT_STATUS_CMD_DONE_SHIFT 0	/* a command with FLAGS.IRQ completed (vector COMPLETION) */
 #define COSIM_GPU_INT_STATUS_CMD_DONE_MASK 0x1ULL
@@ -145,7 +145,7 @@ typedef uint64_t __u64;
 #define COSIM_GPU_INT_STATUS_NIC_TX_MASK   0x8ULL
 #define COSIM_GPU_INT_STATUS_UART_RX_SHIFT 4	/* a UART byte arrived (vector UART) */
 #define COSIM_GPU_INT_STATUS_UART_RX_MASK  0x10ULL
-#define COSIM_GPU_REG_INT_MASK             0x048	/* BAR REGS, rw: bit set: the cause of the same INT_STATUS bit sends no MSI-X (INT_STATUS still records it) */
+#define COSIM_GPU_REG_INT_MASK             0x048	/* BAR REGS, rw: bit set: the cause of the same INT_STATUS bit sends no MSI-X and does not assert INTx (INT_STATUS still records it) */
 #define COSIM_GPU_REG_INT_MASK_RESET       0x0ULL
 #define COSIM_GPU_INT_MASK_CMD_DONE_SHIFT  0	/* a command with FLAGS.IRQ completed (vector COMPLETION) */
 #define COSIM_GPU_INT_MASK_CMD_DONE_MASK   0x1ULL
@@ -163,6 +163,17 @@ typedef uint64_t __u64;
 #define COSIM_GPU_ERR_CODE_CODE_MASK       0xFFULL
 #define COSIM_GPU_REG_ERR_ADDR             0x058	/* BAR REGS, ro: address that goes with ERR_CODE (see ERR) */
 #define COSIM_GPU_REG_ERR_ADDR_RESET       0x0ULL
+#define COSIM_GPU_REG_CFG_STATE            0x060	/* BAR REGS, ro: the host's PCI config state as the device sees it (CFG_STATE messages), and its INTx request */
+#define COSIM_GPU_CFG_STATE_MSIX_ENABLE_SHIFT 0	/* MSI-X enabled: causes send their vector; else they assert INTx */
+#define COSIM_GPU_CFG_STATE_MSIX_ENABLE_MASK 0x1ULL
+#define COSIM_GPU_CFG_STATE_MSIX_MASKED_SHIFT 1	/* MSI-X function mask (QEMU holds the vectors in the PBA) */
+#define COSIM_GPU_CFG_STATE_MSIX_MASKED_MASK 0x2ULL
+#define COSIM_GPU_CFG_STATE_BUS_MASTER_SHIFT 2	/* bus mastering enabled (DMA without it fails at the host: ERR DMA) */
+#define COSIM_GPU_CFG_STATE_BUS_MASTER_MASK 0x4ULL
+#define COSIM_GPU_CFG_STATE_INTX_DISABLE_SHIFT 3	/* the command register's Interrupt Disable (QEMU keeps the pin low) */
+#define COSIM_GPU_CFG_STATE_INTX_DISABLE_MASK 0x8ULL
+#define COSIM_GPU_CFG_STATE_INTX_SHIFT     4	/* INTx requested: MSI-X disabled and INT_STATUS & ~INT_MASK not 0 */
+#define COSIM_GPU_CFG_STATE_INTX_MASK      0x10ULL
 #define COSIM_GPU_REG_RING_BASE            0x100	/* BAR REGS, rw: guest address of the command ring, 64-byte aligned (bits 5:0 read 0). Writable while RING_CTRL.ENABLE is 0; a write sets HEAD and TAIL to 0 */
 #define COSIM_GPU_REG_RING_BASE_RESET      0x0ULL
 #define COSIM_GPU_REG_RING_SIZE            0x108	/* BAR REGS, rw: entries in the ring, a power of two in RING_MIN_ENTRIES..RING_MAX_ENTRIES. Writable while RING_CTRL.ENABLE is 0; a write sets HEAD and TAIL to 0 */

@@ -49,7 +49,9 @@ struct cosim_info {
 	__u32 class_code;	/* 24-bit class/subclass/prog-if, e.g. 0x120000 */
 	__u8  revision;
 	__u8  irq_mode;		/* COSIM_IRQ_MODE_* */
-	__u16 num_vectors;	/* interrupt vectors in use (MSI-X: all the device has) */
+	__u16 num_vectors;	/* interrupt vectors in use (MSI-X: all the device has; INTx:
+				 * the same vectors, as causes read from the device's
+				 * status register, all on one line) */
 	__u32 bar_mask;		/* bit n set: BAR n present and mapped */
 	__u32 bar_flags[COSIM_NUM_BARS];	/* COSIM_BAR_* */
 	__u64 bar_len[COSIM_NUM_BARS];	/* bytes, 0 if absent */

@@ -355,6 +355,30 @@ int cgpu_wait_irq(int fd, unsigned vector, uint64_t after, unsigned timeout_ms, 
 	return rc;
 }
 
+int cgpu_irq_mode_expected(void)
+{
+	char line[4096], *tok, *save = NULL;
+	FILE *f = fopen("/proc/cmdline", "r");
+	int nomsi = 0;
+
+	if (f) {
+		if (fgets(line, sizeof(line), f))
+			/* "pci=" takes a comma-separated list: pci=nomsi, pci=noaer,nomsi, ... */
+			for (tok = strtok_r(line, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save))
+				if (!strncmp(tok, "pci=", 4) && strstr(tok, "nomsi"))
+					nomsi = 1;
+		fclose(f);
+	}
+	return nomsi ? COSIM_IRQ_MODE_INTX : COSIM_IRQ_MODE_MSIX;
+}
+
+const char *cgpu_irq_mode_name(unsigned mode)
+{
+	static const char *const names[] = { "none", "msix", "msi", "intx" };
+
+	return mode < 4 ? names[mode] : "unknown";
+}
+
 /* ---- NIC ---- */
 
 int cgpu_nic_init(int fd, struct cgpu_nic *nic, unsigned tx_entries, unsigned rx_entries)

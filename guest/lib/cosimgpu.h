@@ -114,6 +114,13 @@ const char *cgpu_describe(int fd, char *buf, size_t len);
 /* ---- interrupts (per vector, COSIM_GPU_VEC_*) ---- */
 int cgpu_irq_counts(int fd, uint64_t *counts, unsigned n);	/* n <= COSIM_MAX_VECTORS */
 int cgpu_wait_irq(int fd, unsigned vector, uint64_t after, unsigned timeout_ms, uint64_t *count);
+/*
+ * The interrupt mode the driver should be in on this boot: COSIM_IRQ_MODE_INTX
+ * when the kernel was booted with pci=nomsi (no MSI-X for anyone), else
+ * COSIM_IRQ_MODE_MSIX. Tests compare it with cosim_info.irq_mode.
+ */
+int cgpu_irq_mode_expected(void);
+const char *cgpu_irq_mode_name(unsigned mode);	/* "msix", "intx", ... */
 
 /* ---- NIC: TX and RX descriptor rings in one DMA buffer ---- */
 struct cgpu_nic {

@@ -28,6 +28,13 @@
 #define REG_DMA_CTRL		0x038
 #define REG_DMA_STATUS		0x040
 #define REG_MSIX_TRIGGER	0x048
+#define REG_IRQ_STATUS		0x060	/* W1C: vectors raised while MSI-X was off (INTx) */
+#define REG_CFG_STATE		0x068	/* RO: the host's PCI config bits as the device sees them */
+#define CFG_STATE_MSIX_ENABLE	(1u << 0)
+#define CFG_STATE_MSIX_MASKED	(1u << 1)
+#define CFG_STATE_BUS_MASTER	(1u << 2)
+#define CFG_STATE_INTX_DISABLE	(1u << 3)
+#define CFG_STATE_INTX		(1u << 4)	/* the device requests INTx */
 #define REG_REGFILE		0x100	/* 16 x 64-bit */
 #define REG_REGFILE_COUNT	16
 #define DMA_CTRL_START		(1u << 0)

@@ -1,5 +1,6 @@
-/* dma - device DMA copy between two coherent buffers, completion by MSI-X
- * vector 0, for several lengths and an unaligned case. */
+/* dma - device DMA copy between two coherent buffers, completion by interrupt
+ * vector 0 (MSI-X, or INTx with pci=nomsi), for several lengths and an
+ * unaligned case. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

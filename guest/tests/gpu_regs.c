@@ -62,11 +62,13 @@ int main(void)
 	tap_ok(info.bar_len[R] == COSIM_GPU_BAR_REGS_SIZE && info.bar_len[D] == COSIM_GPU_BAR_DOORBELL_SIZE &&
 	       info.bar_len[V] == COSIM_GPU_BAR_VRAM_SIZE && (info.bar_flags[V] & COSIM_BAR_PREFETCH) &&
 	       (info.bar_flags[V] & COSIM_BAR_64BIT) && (info.bar_flags[R] & COSIM_BAR_64BIT) &&
-	       info.irq_mode == COSIM_IRQ_MODE_MSIX && info.num_vectors == COSIM_GPU_MSIX_VECTORS,
-	       "BARs 0/2/4 of 64 KiB/4 KiB/1 MiB (VRAM 64-bit prefetchable), %d MSI-X vectors "
-	       "(got 0x%llx/0x%llx/0x%llx flags4 0x%x, irq mode %u, %u vectors)", COSIM_GPU_MSIX_VECTORS,
+	       info.irq_mode == cgpu_irq_mode_expected() && info.num_vectors == COSIM_GPU_MSIX_VECTORS,
+	       "BARs 0/2/4 of 64 KiB/4 KiB/1 MiB (VRAM 64-bit prefetchable), %d vectors by %s "
+	       "(got 0x%llx/0x%llx/0x%llx flags4 0x%x, irq mode %s, %u vectors)", COSIM_GPU_MSIX_VECTORS,
+	       cgpu_irq_mode_name(cgpu_irq_mode_expected()),
 	       (unsigned long long)info.bar_len[R], (unsigned long long)info.bar_len[D],
-	       (unsigned long long)info.bar_len[V], info.bar_flags[V], info.irq_mode, info.num_vectors);
+	       (unsigned long long)info.bar_len[V], info.bar_flags[V], cgpu_irq_mode_name(info.irq_mode),
+	       info.num_vectors);
 
 	/* 3-6: constant registers at every size */
 	check_u64(rd(R, COSIM_GPU_REG_ID, 8), COSIM_GPU_REG_ID_RESET, "ID (8-byte read)");

@@ -4,6 +4,8 @@
 //   m_axi_*         AXI4 master: host MMIO (BAR accesses), BAR number on *user
 //   s_axi_*         AXI4 slave: device DMA to host memory
 //   msix_*          MSI-X requests
+//   intx_level      INTx (legacy level interrupt), reported while MSI-X is off
+//   cfg_*           PCI config state from the host (MSI-X, bus master, INTx disable)
 //   s_axis_tx_* / m_axis_rx_*  NIC frames (AXI-Stream), device->host / host->device
 //   uart_tx_* / uart_rx_*      serial bytes
 //   dev_rst_n       reset for the user RTL (harness reset or host reset)
@@ -123,6 +125,18 @@ module cosim_bridge #(
     input  logic [15:0] msix_vector,
     output logic        msix_ready,
 
+    // ---- INTx and the PCI config state. intx_level: 1 while the device
+    // wants service (e.g. an unacknowledged cause in a status register);
+    // the bridge reports it to the host as INTA# whenever it changes, and
+    // as 0 while MSI-X is enabled. cfg_*: the host's config space bits as of
+    // its last CFG_STATE; until the first one, MSI-X and bus mastering read
+    // enabled (what a host that never sends CFG_STATE behaves like).
+    input  logic        intx_level,
+    output logic        cfg_msix_enable,   // MSI-X Enable
+    output logic        cfg_msix_masked,   // MSI-X Function Mask
+    output logic        cfg_bus_master,    // command register: Bus Master Enable
+    output logic        cfg_intx_disable,  // command register: Interrupt Disable (QEMU masks the pin itself)
+
     // ---- NIC, device -> host
     input  logic [63:0] s_axis_tx_tdata,
     input  logic [7:0]  s_axis_tx_tkeep,
@@ -182,6 +196,17 @@ module cosim_bridge #(
     wire core_rst_n = rst_n && host_rst_cnt == 5'd0;
     wire live       = core_rst_n && seen_rst;
     assign dev_rst_n = core_rst_n;
+
+    // ------------------------------------------------------------------
+    // PCI config state and INTx. The config state is the host's, so it
+    // outlives rst_n and a host reset (the host sends the state again after
+    // its reset); initialised once, to MSI-X and bus master enabled.
+    logic [3:0] cfg_state = 4'b0101;  // COSIM_CFG_*: 0 MSI-X en, 1 masked, 2 master, 3 INTx dis
+    logic       intx_rep  = 1'b0;     // the level the host was last told (it starts deasserted)
+    logic       intx_sync = 1'b0;     // tell the host the level even if unchanged
+    assign {cfg_intx_disable, cfg_bus_master, cfg_msix_masked, cfg_msix_enable} = cfg_state;
+    // PCI: a function with MSI-X enabled must not use INTx.
+    wire intx_now = intx_level && !cfg_msix_enable;
 
     // ------------------------------------------------------------------
     // MMIO master.
@@ -264,7 +289,7 @@ module cosim_bridge #(
         // DPI outputs: the C ABI makes them 32-bit ints; only the low bits
         // carry information (e.g. an AXI ID is 4 bits), the rest is unused.
         /* verilator lint_off UNUSEDSIGNAL */
-        int             pend, got, is_w, tag, bar, len, id, last, err, keep, ch;
+        int             pend, got, is_w, tag, bar, len, id, last, err, keep, ch, cfg;
         /* verilator lint_on UNUSEDSIGNAL */
         longint         addr, data;
         logic           reset_now, popped, mmio_reported, rxm, idle_now;
@@ -297,11 +322,20 @@ module cosim_bridge #(
                 tx_mid <= !s_axis_tx_tlast;
             end
             if (uart_tx_valid && uart_tx_ready) cosim_dpi_uart_tx(int'(uart_tx_data));
-            if (mmio_done) begin
-                if (mmio_cur_write) cosim_dpi_mmio_write_done(mmio_cur_tag, int'(mmio_done_error));
-                else cosim_dpi_mmio_read_done(mmio_cur_tag, mmio_done_rdata, int'(mmio_done_error));
-                mmio_reported = 1'b1;
-            end
+        end
+        // INTx changes, also while the device is in reset (its level drops
+        // then). After this edge's DMA write beats, like an MSI-X, and before
+        // its MMIO completion, so a driver that clears the cause and reads a
+        // register back finds the pin already low.
+        if (seen_rst && (intx_now != intx_rep || intx_sync)) begin
+            cosim_dpi_intx(int'(intx_now));
+            intx_rep  <= intx_now;
+            intx_sync <= 1'b0;
+        end
+        if (live && mmio_done) begin
+            if (mmio_cur_write) cosim_dpi_mmio_write_done(mmio_cur_tag, int'(mmio_done_error));
+            else cosim_dpi_mmio_read_done(mmio_cur_tag, mmio_done_rdata, int'(mmio_done_error));
+            mmio_reported = 1'b1;
         end
 
         // 2. One look at the inbound queues per clock.
@@ -316,8 +350,19 @@ module cosim_bridge #(
             reset_now    = 1'b1;
             popped       = 1'b1;
             host_rst_cnt <= 5'(HOST_RESET_CLOCKS);
+            // QEMU deasserted the pin when it reset the device: report the
+            // level again even if it did not change.
+            intx_sync    <= 1'b1;
         end else if (host_rst_cnt != '0) begin
             host_rst_cnt <= host_rst_cnt - 1'b1;
+        end
+
+        // The config state, at any time (a register, not a transfer). It
+        // counts as popped, so the design stays awake for the next edge,
+        // which reports the INTx change it may cause.
+        if (pend[5] && cosim_dpi_cfg_pop(cfg) != 0) begin
+            popped    = 1'b1;
+            cfg_state <= 4'(cfg);
         end
 
         if (mmio_req) mmio_req <= 1'b0;  // the MMIO block always takes it

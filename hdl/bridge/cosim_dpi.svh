@@ -18,7 +18,7 @@ import "DPI-C" function void cosim_dpi_announce(
 
 // Every clock: returns a bit mask of inbound queues with work
 // (COSIM_PEND_* in cosim_dpi.h: 1 MMIO, 2 DMA read beat, 4 NIC RX beat,
-// 8 UART RX byte, 16 reset). `cycle` stamps messages and error reports.
+// 8 UART RX byte, 16 reset, 32 PCI config state). `cycle` stamps messages and error reports.
 import "DPI-C" function int cosim_dpi_pending(input longint cycle);
 // The bridge and the user RTL have no work in flight (called on change):
 // lets the harness block on the socket instead of clocking an idle design.
@@ -44,6 +44,9 @@ import "DPI-C" function void cosim_dpi_dma_wbeat(input longint addr, input longi
 
 // MSI-X: ordered after every DMA write beat passed before it.
 import "DPI-C" function void cosim_dpi_msix(input int vec);
+// INTx: the new level (0/1) of the interrupt pin, on every change; queued
+// like an MSI-X, so it is ordered after the DMA writes before it too.
+import "DPI-C" function void cosim_dpi_intx(input int level);
 
 // NIC: one call per AXI-Stream beat; keep is the tkeep byte mask.
 import "DPI-C" function void cosim_dpi_nic_tx(input longint data, input int keep, input int last);
@@ -55,3 +58,6 @@ import "DPI-C" function int cosim_dpi_uart_rx(output int ch);
 
 // Host-requested device reset: returns 1 once per RESET message.
 import "DPI-C" function int cosim_dpi_reset_pop();
+// PCI config state from the host (CFG_STATE: COSIM_CFG_* bits of cosim_wire.h):
+// returns 1 with the latest state once after one or more CFG_STATEs, else 0.
+import "DPI-C" function int cosim_dpi_cfg_pop(output int state);

@@ -28,6 +28,7 @@ module cosim_top (
 
     logic        msix_valid, msix_ready;
     logic [15:0] msix_vector;
+    logic        intx_level, cfg_msix_enable, cfg_msix_masked, cfg_bus_master, cfg_intx_disable;
 
     logic [63:0] tx_tdata, rx_tdata;
     logic [7:0]  tx_tkeep, rx_tkeep;
@@ -79,6 +80,7 @@ module cosim_top (
         .s_axi_rid(dm_rid), .s_axi_rdata(dm_rdata), .s_axi_rresp(dm_rresp),
         .s_axi_rlast(dm_rlast), .s_axi_rvalid(dm_rvalid), .s_axi_rready(dm_rready),
         .msix_valid, .msix_vector, .msix_ready,
+        .intx_level, .cfg_msix_enable, .cfg_msix_masked, .cfg_bus_master, .cfg_intx_disable,
         .s_axis_tx_tdata(tx_tdata), .s_axis_tx_tkeep(tx_tkeep), .s_axis_tx_tlast(tx_tlast),
         .s_axis_tx_tvalid(tx_tvalid), .s_axis_tx_tready(tx_tready),
         .m_axis_rx_tdata(rx_tdata), .m_axis_rx_tkeep(rx_tkeep), .m_axis_rx_tlast(rx_tlast),
@@ -114,6 +116,7 @@ module cosim_top (
         .m_axi_rid(dm_rid), .m_axi_rdata(dm_rdata), .m_axi_rresp(dm_rresp),
         .m_axi_rlast(dm_rlast), .m_axi_rvalid(dm_rvalid), .m_axi_rready(dm_rready),
         .msix_valid, .msix_vector, .msix_ready,
+        .intx_level, .cfg_msix_enable, .cfg_msix_masked, .cfg_bus_master, .cfg_intx_disable,
         .s_axis_rx_tdata(rx_tdata), .s_axis_rx_tkeep(rx_tkeep), .s_axis_rx_tlast(rx_tlast),
         .s_axis_rx_tvalid(rx_tvalid), .s_axis_rx_tready(rx_tready),
         .m_axis_tx_tdata(tx_tdata), .m_axis_tx_tkeep(tx_tkeep), .m_axis_tx_tlast(tx_tlast),

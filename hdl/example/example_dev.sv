@@ -1,7 +1,8 @@
 // Example device for the co-simulation bridge: exercises every bridge port.
 //   BAR0 registers / BAR2 RAM (example_regs), a DMA copy engine
-//   (example_dma), MSI-X on request or DMA completion, a NIC that loops
-//   every host frame back, and a UART that echoes every byte.
+//   (example_dma), an interrupt on request or DMA completion (MSI-X, or
+//   INTx with IRQ_STATUS while the host has MSI-X disabled), a NIC that
+//   loops every host frame back, and a UART that echoes every byte.
 // Register map: docs/example-device.md.
 module example_dev #(
     parameter int MSIX_VECTORS = 4
@@ -78,6 +79,13 @@ module example_dev #(
     output logic [15:0] msix_vector,
     input  logic        msix_ready,
 
+    // INTx and the host's PCI config state (cosim_bridge cfg_*)
+    output logic        intx_level,
+    input  logic        cfg_msix_enable,
+    input  logic        cfg_msix_masked,
+    input  logic        cfg_bus_master,
+    input  logic        cfg_intx_disable,
+
     // NIC: host -> device frames in, device -> host frames out
     input  logic [63:0] s_axis_rx_tdata,
     input  logic [7:0]  s_axis_rx_tkeep,
@@ -103,6 +111,7 @@ module example_dev #(
     logic        trig_valid;
     logic [15:0] trig_vector;
     logic [63:0] nic_frames, uart_bytes;
+    logic [MSIX_VECTORS-1:0] irq_set, irq_status;
 
     logic        acc_valid, acc_write;
     logic [2:0]  acc_bar;
@@ -124,19 +133,21 @@ module example_dev #(
         .acc_ready(1'b1), .acc_rdata, .acc_resp
     );
 
-    example_regs regs (
+    example_regs #(.VECTORS(MSIX_VECTORS)) regs (
         .clk, .rst_n,
         .acc_valid, .acc_write, .acc_bar, .acc_addr, .acc_wdata, .acc_wstrb, .acc_rdata, .acc_resp,
         .dma_start, .dma_src, .dma_dst, .dma_len, .dma_irq_en, .dma_irq_vec,
         .dma_busy, .dma_done, .dma_error,
         .trig_valid, .trig_vector,
-        .nic_frames, .uart_bytes
+        .nic_frames, .uart_bytes,
+        .irq_set, .irq_status,
+        .cfg_view({intx_level, cfg_intx_disable, cfg_bus_master, cfg_msix_masked, cfg_msix_enable})
     );
 
     example_dma dma (
         .clk, .rst_n,
         .start(dma_start), .src(dma_src), .dst(dma_dst), .len(dma_len),
-        .irq_en(dma_irq_en), .irq_vec(dma_irq_vec),
+        .irq_en(dma_irq_en), .irq_vec(dma_irq_vec), .bus_master(cfg_bus_master),
         .busy(dma_busy), .done(dma_done), .error(dma_error),
         .irq(dma_irq), .irq_vector(dma_irq_vector),
         .m_axi_arid, .m_axi_araddr, .m_axi_arlen, .m_axi_arsize, .m_axi_arburst,
@@ -148,12 +159,18 @@ module example_dev #(
         .m_axi_bid, .m_axi_bresp, .m_axi_bvalid, .m_axi_bready
     );
 
-    // ---- MSI-X: one pending bit per vector (hdl/lib/msix_arb.sv). Vectors
-    // the device does not have are ignored.
+    // ---- Interrupts: a raised vector goes out as an MSI-X while the host
+    // has MSI-X enabled, else it sets its IRQ_STATUS bit, and INTx is up
+    // while any bit is set (never both, so a driver that switches modes
+    // sees no stale cause). The MSI-X side keeps one pending bit per vector
+    // (hdl/lib/msix_arb.sv). Vectors the device does not have are ignored.
     localparam int VW = $clog2(MSIX_VECTORS);
 
     logic [MSIX_VECTORS-1:0] msix_req;
     logic                    msix_busy;
+
+    assign irq_set    = cfg_msix_enable ? '0 : msix_req;
+    assign intx_level = irq_status != '0;
 
     always_comb begin
         msix_req = '0;
@@ -162,7 +179,8 @@ module example_dev #(
     end
 
     msix_arb #(.VECTORS(MSIX_VECTORS)) msix (
-        .clk, .rst_n, .req(msix_req), .msix_valid, .msix_vector, .msix_ready, .busy(msix_busy)
+        .clk, .rst_n, .req(cfg_msix_enable ? msix_req : '0), .msix_valid, .msix_vector, .msix_ready,
+        .busy(msix_busy)
     );
 
     // ---- NIC loopback: a 16 KiB beat FIFO; cut-through, so a frame of any

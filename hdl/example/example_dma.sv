@@ -20,6 +20,7 @@ module example_dma
     input  logic [63:0] len,
     input  logic        irq_en,
     input  logic [7:0]  irq_vec,
+    input  logic        bus_master,  // PCI Bus Master Enable: no DMA without it
 
     output logic        busy,
     output logic        done,        // set at completion, cleared at start
@@ -138,8 +139,10 @@ module example_dma
                     cur_src    <= src;
                     cur_dst    <= dst;
                     remaining  <= len;
-                    if (len == 64'h0 || len > MAX_LEN) begin
-                        // Nothing to copy: report it as an error at once.
+                    if (len == 64'h0 || len > MAX_LEN || !bus_master) begin
+                        // Nothing to copy, or the host has not allowed this
+                        // function to master the bus (a request would only
+                        // come back as an error): report an error at once.
                         done  <= 1'b1;
                         error <= 1'b1;
                         irq   <= irq_en;

@@ -5,7 +5,9 @@
 //
 // BAR0 slots are 64-bit; narrower host accesses arrive as strobes, and reads
 // always return the whole slot (the bridge picks out the lanes it needs).
-module example_regs (
+module example_regs #(
+    parameter int VECTORS = 4  // IRQ_STATUS bits: one per interrupt vector
+) (
     input  logic        clk,
     input  logic        rst_n,
 
@@ -34,7 +36,13 @@ module example_regs (
     output logic [15:0] trig_vector,
 
     input  logic [63:0] nic_frames,
-    input  logic [63:0] uart_bytes
+    input  logic [63:0] uart_bytes,
+
+    // INTx: vectors raised while MSI-X is off latch here until the host
+    // clears them (W1C); the device's INTx level is "any bit set".
+    input  logic [VECTORS-1:0] irq_set,    // one-clock pulses
+    output logic [VECTORS-1:0] irq_status,
+    input  logic [4:0]  cfg_view           // CFG_STATE register: config bits, INTx level
 );
     localparam logic [63:0] ID_VALUE = 64'h0001_0000_C051_E001;
     localparam logic [1:0]  OKAY = 2'b00, SLVERR = 2'b10, DECERR = 2'b11;
@@ -43,7 +51,7 @@ module example_regs (
     localparam logic [8:0] R_ID = 9'h000, R_SCRATCH = 9'h001, R_CYCLE = 9'h002,
         R_DMA_SRC = 9'h004, R_DMA_DST = 9'h005, R_DMA_LEN = 9'h006, R_DMA_CTRL = 9'h007,
         R_DMA_STATUS = 9'h008, R_MSIX_TRIGGER = 9'h009, R_NIC_FRAMES = 9'h00A,
-        R_UART_BYTES = 9'h00B;
+        R_UART_BYTES = 9'h00B, R_IRQ_STATUS = 9'h00C, R_CFG_STATE = 9'h00D;
 
     logic [63:0] scratch, cycle_cnt, dma_ctrl;
     logic [63:0] regfile[16];
@@ -74,6 +82,8 @@ module example_regs (
             R_DMA_STATUS: return {61'h0, dma_error, dma_done, dma_busy};
             R_NIC_FRAMES: return nic_frames;
             R_UART_BYTES: return uart_bytes;
+            R_IRQ_STATUS: return 64'(irq_status);
+            R_CFG_STATE:  return 64'(cfg_view);
             default:      return '0;
         endcase
     endfunction
@@ -85,6 +95,15 @@ module example_regs (
     endfunction
 
     wire wr = acc_valid && acc_write && resp_for(acc_bar, acc_addr) == OKAY;
+
+    // W1C: a write clears the bits it sets; a vector raised in the same
+    // clock stays set (it is a new cause the host has not seen).
+    wire [VECTORS-1:0] irq_clear = wr && acc_bar == 3'd0 && acc_addr[11:3] == R_IRQ_STATUS
+                                 ? VECTORS'(merge(64'h0)) : '0;
+    always_ff @(posedge clk) begin
+        if (!rst_n) irq_status <= '0;
+        else irq_status <= (irq_status & ~irq_clear) | irq_set;
+    end
 
     always_ff @(posedge clk) begin
         dma_start  <= 1'b0;

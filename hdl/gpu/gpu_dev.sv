@@ -26,6 +26,9 @@ module gpu_dev
     output logic [15:0] msix_vector,
     input  logic        msix_ready,
 
+    output logic        intx_level,
+    input  logic [3:0]  cfg_state,   // cosim_bridge cfg_*: {INTx disable, bus master, MSI-X masked, MSI-X enable}
+
     output logic [63:0] tx_tdata,
     output logic [7:0]  tx_tkeep,
     output logic        tx_tlast,
@@ -128,7 +131,8 @@ module gpu_dev
         .nic_tx_busy, .nic_rx_busy, .nic_rx_held,
         .uart_tx_push, .uart_tx_data, .uart_rx_pop, .uart_tx_full, .uart_rx_avail,
         .uart_rx_data, .uart_rx_count,
-        .ev_done, .ev_error, .ev_nic_rx, .ev_nic_tx, .ev_uart_rx, .msix_req
+        .ev_done, .ev_error, .ev_nic_rx, .ev_nic_tx, .ev_uart_rx, .msix_req,
+        .cfg_state, .intx(intx_level)
     );
 
     msix_arb #(.VECTORS(MSIX_VECTORS)) msix (

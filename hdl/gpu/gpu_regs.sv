@@ -8,7 +8,8 @@
 // read as their reset values while it lasts.
 //
 // Interrupts live here: events from the engines set INT_STATUS bits (W1C)
-// and, unless INT_MASK masks them, request their MSI-X vector.
+// and, unless INT_MASK masks them, request their MSI-X vector while the host
+// has MSI-X enabled, or else hold INTx up until the host clears them.
 module gpu_regs
     import gpu_regs_pkg::*;
 (
@@ -89,11 +90,18 @@ module gpu_regs
     input  logic        ev_nic_rx,
     input  logic        ev_nic_tx,
     input  logic        ev_uart_rx,
-    output logic [MSIX_VECTORS-1:0] msix_req
+    output logic [MSIX_VECTORS-1:0] msix_req,
+
+    // the host's PCI config state (cosim_bridge cfg_*), and INTx
+    input  logic [3:0]  cfg_state,   // {INTx disable, bus master, MSI-X masked, MSI-X enable}
+    output logic        intx
 );
     localparam logic [1:0] OKAY = 2'b00, SLVERR = 2'b10, DECERR = 2'b11;
     localparam int VW = $clog2(MSIX_VECTORS);
     localparam logic [2:0] B_REGS = 3'(BAR_REGS), B_DOORBELL = 3'(BAR_DOORBELL), B_VRAM = 3'(BAR_VRAM);
+    // The INT_STATUS bits that are causes (the rest of the slot reads 0 anyway).
+    localparam logic [63:0] INT_CAUSES = (64'd1 << INT_STATUS_CMD_DONE_LSB) | (64'd1 << INT_STATUS_ERROR_LSB)
+        | (64'd1 << INT_STATUS_NIC_RX_LSB) | (64'd1 << INT_STATUS_NIC_TX_LSB) | (64'd1 << INT_STATUS_UART_RX_LSB);
 
     logic [63:0] scratch, int_status, int_mask, nic_ctrl, uart_ctrl;
     logic        vpend;          // a VRAM read was issued last clock
@@ -143,6 +151,7 @@ module gpu_regs
             REG_INT_MASK:      regs_rdata = int_mask;
             REG_ERR_CODE:      regs_rdata = 64'(err_code);
             REG_ERR_ADDR:      regs_rdata = err_addr;
+            REG_CFG_STATE:     regs_rdata = 64'(cfg_state) | bit_at(CFG_STATE_INTX_LSB, intx);
             REG_RING_BASE:     regs_rdata = ring_base;
             REG_RING_SIZE:     regs_rdata = ring_size;
             REG_RING_HEAD:     regs_rdata = 64'(head);
@@ -204,6 +213,10 @@ module gpu_regs
 
     // ---- interrupts
     logic [63:0] ev;
+    wire msix_on = cfg_state[CFG_STATE_MSIX_ENABLE_LSB];
+    // INTx instead of MSI-X while MSI-X is off (never both: a vector held in
+    // QEMU's PBA meanwhile would fire stale once MSI-X came on).
+    assign intx = !msix_on && (int_status & ~int_mask & INT_CAUSES) != '0;
     always_comb begin
         ev = bit_at(INT_STATUS_CMD_DONE_LSB, ev_done) | bit_at(INT_STATUS_ERROR_LSB, ev_error)
            | bit_at(INT_STATUS_NIC_RX_LSB, ev_nic_rx) | bit_at(INT_STATUS_NIC_TX_LSB, ev_nic_tx)
@@ -214,6 +227,7 @@ module gpu_regs
         msix_req[VW'(VEC_NIC)]        = (ev[INT_STATUS_NIC_RX_LSB] && !int_mask[INT_STATUS_NIC_RX_LSB])
                                 || (ev[INT_STATUS_NIC_TX_LSB] && !int_mask[INT_STATUS_NIC_TX_LSB]);
         msix_req[VW'(VEC_UART)]       = ev[INT_STATUS_UART_RX_LSB] && !int_mask[INT_STATUS_UART_RX_LSB];
+        if (!msix_on) msix_req = '0;
     end
 
     always_ff @(posedge clk) begin

@@ -67,8 +67,8 @@ package gpu_regs_pkg;
     localparam int ID_VENDOR_LSB = 48; // PCI vendor id
     localparam int ID_VENDOR_WIDTH = 16;
     localparam logic [15:0] REG_VERSION = 16'h8; // BAR REGS, ro: register map version
-    localparam logic [63:0] REG_VERSION_RESET = 64'h10000;
-    localparam int VERSION_MINOR_LSB = 0; // compatible additions
+    localparam logic [63:0] REG_VERSION_RESET = 64'h10001;
+    localparam int VERSION_MINOR_LSB = 0; // compatible additions (1: CFG_STATE, INTx)
     localparam int VERSION_MINOR_WIDTH = 16;
     localparam int VERSION_MAJOR_LSB = 16; // incompatible changes
     localparam int VERSION_MAJOR_WIDTH = 16;
@@ -109,7 +109,7 @@ package gpu_regs_pkg;
     localparam logic [15:0] REG_SOFT_RESET = 16'h30; // BAR REGS, wo: soft reset: stops every engine, drains outstanding DMA, returns every register (but CYCLE) to its reset value; VRAM keeps its contents. MMIO keeps answering meanwhile (STATUS.RESETTING)
     localparam int SOFT_RESET_RESET_LSB = 0; // write 1 to reset
     localparam int SOFT_RESET_RESET_WIDTH = 1;
-    localparam logic [15:0] REG_INT_STATUS = 16'h40; // BAR REGS, w1c: interrupt causes seen; write 1 to clear
+    localparam logic [15:0] REG_INT_STATUS = 16'h40; // BAR REGS, w1c: interrupt causes seen; write 1 to clear. While the host has MSI-X disabled, INTx is asserted as long as a bit not masked by INT_MASK is set
     localparam logic [63:0] REG_INT_STATUS_RESET = 64'h0;
     localparam int INT_STATUS_CMD_DONE_LSB = 0; // a command with FLAGS.IRQ completed (vector COMPLETION)
     localparam int INT_STATUS_CMD_DONE_WIDTH = 1;
@@ -121,7 +121,7 @@ package gpu_regs_pkg;
     localparam int INT_STATUS_NIC_TX_WIDTH = 1;
     localparam int INT_STATUS_UART_RX_LSB = 4; // a UART byte arrived (vector UART)
     localparam int INT_STATUS_UART_RX_WIDTH = 1;
-    localparam logic [15:0] REG_INT_MASK = 16'h48; // BAR REGS, rw: bit set: the cause of the same INT_STATUS bit sends no MSI-X (INT_STATUS still records it)
+    localparam logic [15:0] REG_INT_MASK = 16'h48; // BAR REGS, rw: bit set: the cause of the same INT_STATUS bit sends no MSI-X and does not assert INTx (INT_STATUS still records it)
     localparam logic [63:0] REG_INT_MASK_RESET = 64'h0;
     localparam int INT_MASK_CMD_DONE_LSB = 0; // a command with FLAGS.IRQ completed (vector COMPLETION)
     localparam int INT_MASK_CMD_DONE_WIDTH = 1;
@@ -139,6 +139,17 @@ package gpu_regs_pkg;
     localparam int ERR_CODE_CODE_WIDTH = 8;
     localparam logic [15:0] REG_ERR_ADDR = 16'h58; // BAR REGS, ro: address that goes with ERR_CODE (see ERR)
     localparam logic [63:0] REG_ERR_ADDR_RESET = 64'h0;
+    localparam logic [15:0] REG_CFG_STATE = 16'h60; // BAR REGS, ro: the host's PCI config state as the device sees it (CFG_STATE messages), and its INTx request
+    localparam int CFG_STATE_MSIX_ENABLE_LSB = 0; // MSI-X enabled: causes send their vector; else they assert INTx
+    localparam int CFG_STATE_MSIX_ENABLE_WIDTH = 1;
+    localparam int CFG_STATE_MSIX_MASKED_LSB = 1; // MSI-X function mask (QEMU holds the vectors in the PBA)
+    localparam int CFG_STATE_MSIX_MASKED_WIDTH = 1;
+    localparam int CFG_STATE_BUS_MASTER_LSB = 2; // bus mastering enabled (DMA without it fails at the host: ERR DMA)
+    localparam int CFG_STATE_BUS_MASTER_WIDTH = 1;
+    localparam int CFG_STATE_INTX_DISABLE_LSB = 3; // the command register's Interrupt Disable (QEMU keeps the pin low)
+    localparam int CFG_STATE_INTX_DISABLE_WIDTH = 1;
+    localparam int CFG_STATE_INTX_LSB = 4; // INTx requested: MSI-X disabled and INT_STATUS & ~INT_MASK not 0
+    localparam int CFG_STATE_INTX_WIDTH = 1;
     localparam logic [15:0] REG_RING_BASE = 16'h100; // BAR REGS, rw: guest address of the command ring, 64-byte aligned (bits 5:0 read 0). Writable while RING_CTRL.ENABLE is 0; a write sets HEAD and TAIL to 0
     localparam logic [63:0] REG_RING_BASE_RESET = 64'h0;
     localparam logic [15:0] REG_RING_SIZE = 16'h108; // BAR REGS, rw: entries in the ring, a power of two in RING_MIN_ENTRIES..RING_MAX_ENTRIES. Writable while RING_CTRL.ENABLE is 0; a write sets HEAD and TAIL to 0

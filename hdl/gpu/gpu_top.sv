@@ -1,7 +1,7 @@
 // Simulation top of the GPU front-end: the bridge endpoint (hdl/bridge/)
 // and the device, wired together. The C++ harness drives clk and rst_n.
 //
-//   host MMIO ─► axi_reg_slave ─► gpu_regs ─┬─ BAR0 registers, interrupts ─► msix_arb
+//   host MMIO ─► axi_reg_slave ─► gpu_regs ─┬─ BAR0 registers, interrupts ─► msix_arb / INTx
 //                                           ├─ BAR2 doorbell ─► gpu_cp (command ring)
 //                                           └─ BAR4 ─► gpu_vram port A
 //   gpu_cp ─┬─ fetch (dma_rd) ───────────────┐
@@ -32,6 +32,7 @@ module gpu_top
 
     logic        msix_valid, msix_ready;
     logic [15:0] msix_vector;
+    logic        intx_level, cfg_msix_enable, cfg_msix_masked, cfg_bus_master, cfg_intx_disable;
     logic [63:0] tx_tdata, rx_tdata;
     logic [7:0]  tx_tkeep, rx_tkeep;
     logic        tx_tlast, tx_tvalid, tx_tready, rx_tlast, rx_tvalid, rx_tready;
@@ -75,6 +76,7 @@ module gpu_top
         .s_axi_rid(dma_rsp.rid), .s_axi_rdata(dma_rsp.rdata), .s_axi_rresp(dma_rsp.rresp),
         .s_axi_rlast(dma_rsp.rlast), .s_axi_rvalid(dma_rsp.rvalid), .s_axi_rready(dma_req.rready),
         .msix_valid, .msix_vector, .msix_ready,
+        .intx_level, .cfg_msix_enable, .cfg_msix_masked, .cfg_bus_master, .cfg_intx_disable,
         .s_axis_tx_tdata(tx_tdata), .s_axis_tx_tkeep(tx_tkeep), .s_axis_tx_tlast(tx_tlast),
         .s_axis_tx_tvalid(tx_tvalid), .s_axis_tx_tready(tx_tready),
         .m_axis_rx_tdata(rx_tdata), .m_axis_rx_tkeep(rx_tkeep), .m_axis_rx_tlast(rx_tlast),
@@ -87,6 +89,7 @@ module gpu_top
         .clk, .rst_n(dev_rst_n), .dev_idle,
         .mm_req, .mm_rsp, .mm_awuser, .mm_aruser, .dma_req, .dma_rsp,
         .msix_valid, .msix_vector, .msix_ready,
+        .intx_level, .cfg_state({cfg_intx_disable, cfg_bus_master, cfg_msix_masked, cfg_msix_enable}),
         .tx_tdata, .tx_tkeep, .tx_tlast, .tx_tvalid, .tx_tready,
         .rx_tdata, .rx_tkeep, .rx_tlast, .rx_tvalid, .rx_tready,
         .utx_valid, .utx_data, .utx_ready, .urx_valid, .urx_data, .urx_ready

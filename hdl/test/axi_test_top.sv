@@ -19,6 +19,7 @@ module axi_test_top (
     logic        s_axi_arvalid, s_axi_arready, s_axi_rlast, s_axi_rvalid, s_axi_rready;
     logic        msix_valid, msix_ready;
     logic [15:0] msix_vector;
+    logic        intx_level, cfg_msix_enable, cfg_msix_masked, cfg_bus_master, cfg_intx_disable;
     logic [63:0] s_axis_tx_tdata, m_axis_rx_tdata;
     logic [7:0]  s_axis_tx_tkeep, m_axis_rx_tkeep;
     logic        s_axis_tx_tlast, s_axis_tx_tvalid, s_axis_tx_tready;
@@ -73,4 +74,9 @@ module axi_test_top (
         .uart_rx_valid, .uart_rx_data, .uart_rx_ready,
         .uart_tx_valid, .uart_tx_data, .uart_tx_ready
     );
+
+    // The AXI test device interrupts by MSI-X only and ignores the host's
+    // config state.
+    assign intx_level = 1'b0;
+    wire unused = &{1'b0, cfg_msix_enable, cfg_msix_masked, cfg_bus_master, cfg_intx_disable};
 endmodule

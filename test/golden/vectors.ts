@@ -34,6 +34,7 @@ export const GOLDEN: GoldenVector[] = [
   v('dma_read_cpl_error', 0x21, { flags: 3, tag: 5, address: '18446744073709551600', length: 0 }),
   v('dma_write', 0x22, { address: '4294967297', length: 3, cycle: '1000', payload: 'aabbcc' }),
   v('msix', 0x30, { index: 3, cycle: '4242' }),
+  v('intx', 0x31, { index: 1, cycle: '5150' }),
   v('nic_frame', 0x40, { payload: '020000000001020000000002' + '88b5' + '00'.repeat(46) }),
   v('serial', 0x50, { payload: hex('hi\n') }),
   v('reset', 0x60, { tag: 11 }),
@@ -41,6 +42,7 @@ export const GOLDEN: GoldenVector[] = [
   v('shutdown', 0x62, { payload: hex('bye') }),
   v('ping', 0x63, { tag: 0xffffffff }),
   v('pong', 0x64, { tag: 0xffffffff }),
+  v('cfg_state', 0x65, { tag: 12, index: 0x5 }),
 ];
 
 /** Malformed frames with the C decode result and the TS error text they must give. */

@@ -36,8 +36,19 @@ test('message types, flags, roles and error codes match the C header', () => {
   for (const [k, v] of Object.entries(W.ErrorCode)) if (typeof v === 'number') assert.equal(v, cValue(`COSIM_E_${k}`), k);
   assert.equal(W.BarFlag.BIT64, cValue('COSIM_BAR_64BIT'));
   assert.equal(W.BarFlag.PREFETCH, cValue('COSIM_BAR_PREFETCH'));
+  for (const [k, v] of Object.entries(W.CfgBit)) assert.equal(v, cValue(`COSIM_CFG_${k}`), `CfgBit.${k}`);
   // And nothing in the C enum is missing from TypeScript.
   const typeEnum = header.match(/enum cosim_msg_type \{([^}]*)\}/)![1];
   const cTypes = [...typeEnum.matchAll(/COSIM_([A-Z_]+) = /g)].map((m) => m[1]);
   assert.deepEqual(cTypes.sort(), Object.keys(W.MsgType).filter((k) => isNaN(Number(k))).sort());
+  const cfgEnum = header.match(/enum cosim_cfg_bits \{([^}]*)\}/)![1];
+  assert.deepEqual([...cfgEnum.matchAll(/COSIM_CFG_([A-Z_]+) = /g)].map((m) => m[1]).sort(), Object.keys(W.CfgBit).sort());
+});
+
+test('INTX and CFG_STATE: types, and the CFG_STATE bits round-trip', () => {
+  assert.equal(W.MsgType.INTX, 0x31);
+  assert.equal(W.MsgType.CFG_STATE, 0x65);
+  for (let bits = 0; bits <= W.CfgBit.ALL; bits++) assert.equal(W.encodeCfgState(W.decodeCfgState(bits)), bits);
+  assert.equal(W.describe(W.message(W.MsgType.INTX, { index: 1 })), 'INTX tag=0 level=1 addr=0x0 len=0');
+  assert.equal(W.describe(W.message(W.MsgType.CFG_STATE, { index: W.CfgBit.BUS_MASTER })), 'CFG_STATE tag=0 msix=off masked=off master=on intx-disable=off addr=0x0 len=0');
 });

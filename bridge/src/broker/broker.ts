@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as zmq from 'zeromq';
 import { decodeConf, DeviceConf, formatConf, validateConf } from '../protocol/conf';
 import { checkEndpoint, ipcPath, SendQueue } from '../protocol/link';
-import { decode, describe, encode, ErrorCode, Flag, MAX_DMA_LEN, MAX_NAME, MAX_NIC_FRAME, message, Message, MsgType, Role, WireError } from '../protocol/wire';
+import { CfgBit, decode, describe, encode, ErrorCode, Flag, MAX_DMA_LEN, MAX_NAME, MAX_NIC_FRAME, message, Message, MsgType, Role, WireError } from '../protocol/wire';
 import { Logger } from '../util/log';
 import { applyOverride, BrokerConfig } from './config';
 import { Channel, channelOf, Stats } from './stats';
@@ -44,6 +44,10 @@ interface Device {
   conf?: DeviceConf; // announced + overrides, validated
   confErrors?: string[];
   pendingInits: { peer: Peer; tag: number; timer: NodeJS.Timeout }[];
+  /** Last CFG_STATE from the QEMU peer: replayed to an HDL peer that (re)announces. */
+  cfgState?: number;
+  /** Last INTX level relayed to QEMU: dropped to 0 if the HDL peer goes away. */
+  intx?: number;
 }
 
 /** A request whose answer the broker is waiting to relay. */
@@ -269,6 +273,13 @@ export class Broker {
         }
         if (!qemu) return this.replyError(peer, m, ErrorCode.NO_PEER, `${describe(m)}: no QEMU peer for device '${dev.name}', dropped`);
         return this.send(qemu, m);
+      case MsgType.INTX:
+        // A level, not an event: anything but 0/1 would reach pci_set_irq.
+        if (m.index > 1) return this.replyError(peer, m, ErrorCode.MALFORMED, `INTX level ${m.index} is not 0 or 1`);
+        // Like MSIX, no QEMU peer means nobody to interrupt: say so, drop it.
+        if (!qemu) return this.replyError(peer, m, ErrorCode.NO_PEER, `${describe(m)}: no QEMU peer for device '${dev.name}', dropped`);
+        dev.intx = m.index;
+        return this.send(qemu, m);
       case MsgType.NIC_FRAME:
       case MsgType.SERIAL:
         return this.stream(dev, peer, qemu, m);
@@ -297,6 +308,13 @@ export class Broker {
         if (m.flags & (Flag.LAST | Flag.ERROR)) this.settle(dev, 'dma', m.tag);
         return this.send(p.requester, m);
       }
+      case MsgType.CFG_STATE:
+        if (m.index & ~CfgBit.ALL) return this.replyError(peer, m, ErrorCode.MALFORMED, `CFG_STATE with reserved bits 0x${(m.index & ~CfgBit.ALL).toString(16)} set (${describe(m)})`);
+        // Like RESET: state for the RTL, no answer. Kept, so that an HDL peer
+        // that joins later (a restarted simulator) gets it too.
+        dev.cfgState = m.index;
+        if (hdl) this.send(hdl, m);
+        return;
       case MsgType.RESET:
         if (hdl) this.send(hdl, m);
         return;
@@ -326,6 +344,8 @@ export class Broker {
       this.replyError(peer, m, ErrorCode.BAD_CONF, this.confErrorText(dev));
     } else {
       this.log.info({ device: dev.name, conf: formatConf(merged) }, 'device announced');
+      // A fresh RTL starts with its default config state; QEMU's is older.
+      if (dev.qemu && dev.cfgState !== undefined) this.send(peer, message(MsgType.CFG_STATE, { index: dev.cfgState }));
     }
     const inits = dev.pendingInits;
     dev.pendingInits = [];
@@ -469,7 +489,14 @@ export class Broker {
     else this.log.error({ device: peer.name, side: peer.side }, `peer lost: ${text}`);
     if (dev && dev[peer.side] === peer) {
       dev[peer.side] = undefined;
-      if (peer.side === 'hdl') dev.conf = dev.confErrors = undefined;
+      if (peer.side === 'hdl') {
+        dev.conf = dev.confErrors = undefined;
+        // No RTL, no interrupt: a pin left asserted would fire forever.
+        if (dev.intx && dev.qemu) this.send(dev.qemu, message(MsgType.INTX, { index: 0 }));
+        dev.intx = undefined;
+      } else {
+        dev.cfgState = undefined;
+      }
       if (!dev.qemu && !dev.hdl) this.devices.delete(dev.name);
     }
     for (const [key, p] of [...this.pending.entries()]) {

@@ -1,7 +1,7 @@
 // Per-channel counters, printed on exit and on SIGUSR1.
 import { MsgType } from '../protocol/wire';
 
-export type Channel = 'mmio' | 'dma' | 'msix' | 'nic' | 'serial' | 'control';
+export type Channel = 'mmio' | 'dma' | 'msix' | 'intx' | 'config' | 'nic' | 'serial' | 'control';
 
 export function channelOf(t: MsgType): Channel {
   switch (t) {
@@ -15,6 +15,12 @@ export function channelOf(t: MsgType): Channel {
       return 'dma';
     case MsgType.MSIX:
       return 'msix';
+    case MsgType.INTX:
+      return 'intx';
+    // PCI config state: device state, not link housekeeping, so it shows in
+    // "the last transaction the broker saw" like any channel but control.
+    case MsgType.CFG_STATE:
+      return 'config';
     case MsgType.NIC_FRAME:
       return 'nic';
     case MsgType.SERIAL:
@@ -62,7 +68,7 @@ export class Stats {
 
   table(): string {
     const rows = [['channel', 'to HDL', 'to QEMU', 'bytes', 'errors', 'timeouts']];
-    for (const ch of ['mmio', 'dma', 'msix', 'nic', 'serial', 'control'] as Channel[]) {
+    for (const ch of ['mmio', 'dma', 'msix', 'intx', 'config', 'nic', 'serial', 'control'] as Channel[]) {
       const c = this.channels.get(ch);
       if (c) rows.push([ch, String(c.toHdl), String(c.toQemu), String(c.bytes), String(c.errors), String(c.timeouts)]);
     }

@@ -14,7 +14,7 @@ export const GPU_IDENTITY = {
 /** register map version (VERSION register) */
 export const GPU_VERSION = {
   major: 1,
-  minor: 0,
+  minor: 1,
 } as const;
 
 /** BAR numbers */
@@ -102,6 +102,7 @@ export const GPU_REG = {
   INT_MASK: 0x048,
   ERR_CODE: 0x050,
   ERR_ADDR: 0x058,
+  CFG_STATE: 0x060,
   RING_BASE: 0x100,
   RING_SIZE: 0x108,
   RING_HEAD: 0x110,
@@ -143,6 +144,7 @@ export const GPU_REG_BAR = {
   INT_MASK: 0,
   ERR_CODE: 0,
   ERR_ADDR: 0,
+  CFG_STATE: 0,
   RING_BASE: 0,
   RING_SIZE: 0,
   RING_HEAD: 0,
@@ -174,7 +176,7 @@ export const GPU_REG_BAR = {
 /** reset (or constant) value of registers that have one */
 export const GPU_RESET = {
   ID: 0x1234C0DE55504743n,
-  VERSION: 0x10000n,
+  VERSION: 0x10001n,
   CAPS: 0xB0307060C1408n,
   SCRATCH: 0x0n,
   INT_STATUS: 0x0n,
@@ -238,6 +240,11 @@ export const GPU_FIELD = {
   INT_MASK_NIC_TX: { lsb: 3, width: 1 },
   INT_MASK_UART_RX: { lsb: 4, width: 1 },
   ERR_CODE_CODE: { lsb: 0, width: 8 },
+  CFG_STATE_MSIX_ENABLE: { lsb: 0, width: 1 },
+  CFG_STATE_MSIX_MASKED: { lsb: 1, width: 1 },
+  CFG_STATE_BUS_MASTER: { lsb: 2, width: 1 },
+  CFG_STATE_INTX_DISABLE: { lsb: 3, width: 1 },
+  CFG_STATE_INTX: { lsb: 4, width: 1 },
   RING_CTRL_ENABLE: { lsb: 0, width: 1 },
   RING_CTRL_CLEAR_ERROR: { lsb: 1, width: 1 },
   NIC_CTRL_TX_EN: { lsb: 0, width: 1 },

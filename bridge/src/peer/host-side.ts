@@ -1,9 +1,10 @@
 // The PCIe host's side of a device, independent of how messages travel:
 // MMIO request encoding and completion decoding, DMA served from a HostMemory
-// in <= 64 KiB chunks, MSI-X counting, NIC frames and serial bytes. QemuPeer
+// in <= 64 KiB chunks, MSI-X counting, the INTx level and the PCI config
+// state the host tells the device (CFG_STATE), NIC frames and serial bytes. QemuPeer
 // uses it over a ZeroMQ PeerLink; the TypeScript testbench (Dut) uses it over
 // the N-API model addon.
-import { ErrorCode, Flag, MAX_PAYLOAD, message, Message, MsgType } from '../protocol/wire';
+import { CfgState, encodeCfgState, ErrorCode, Flag, MAX_PAYLOAD, message, Message, MsgType } from '../protocol/wire';
 import { Logger } from '../util/log';
 import { HostMemory } from './host-memory';
 import { PeerError } from './peer-link';
@@ -13,6 +14,8 @@ export type AccessSize = 1 | 2 | 4 | 8;
 /** What the host side reports; QemuPeer and Dut emit these as events. */
 export interface HostEvents {
   msix: [vector: number, cycle: bigint];
+  /** The device's INTx pin changed (INTX message). */
+  intx: [level: number, cycle: bigint];
   nic: [frame: Buffer];
   serial: [bytes: Buffer];
 }
@@ -50,9 +53,18 @@ export function mmioReadValue(cpl: Message, size: AccessSize, what: string): big
   return v;
 }
 
+/** What the SV bridge assumes before the first CFG_STATE (docs/protocol.md). */
+export const DEFAULT_CFG_STATE: CfgState = { msixEnable: true, msixMasked: false, busMaster: true, intxDisable: false };
+
 export class HostSide {
   readonly memory: HostMemory;
   readonly msixCounts = new Map<number, number>();
+  /** The INTx level the device last reported (0 until an INTX says otherwise). */
+  intx = 0;
+  /** INTX messages received (both edges). */
+  intxChanges = 0;
+  /** The config state last sent with setConfigState (the bridge's default before). */
+  cfgState: CfgState = { ...DEFAULT_CFG_STATE };
   dmaReads = 0;
   dmaWriteBytes = 0;
   /**
@@ -82,6 +94,11 @@ export class HostSide {
         this.msixCounts.set(m.index, (this.msixCounts.get(m.index) ?? 0) + 1);
         this.o.emit('msix', m.index, m.cycle);
         return true;
+      case MsgType.INTX:
+        this.intx = m.index;
+        this.intxChanges++;
+        this.o.emit('intx', m.index, m.cycle);
+        return true;
       case MsgType.NIC_FRAME:
         this.o.emit('nic', m.payload);
         return true;
@@ -91,6 +108,17 @@ export class HostSide {
       default:
         return false;
     }
+  }
+
+  /**
+   * Tells the device the PCI config state, as QEMU does after a config write:
+   * the fields given replace those of the last state sent, the rest stay.
+   * Returns the whole state sent.
+   */
+  setConfigState(c: Partial<CfgState>): CfgState {
+    this.cfgState = { ...this.cfgState, ...c };
+    this.o.send(message(MsgType.CFG_STATE, { index: encodeCfgState(this.cfgState) }));
+    return { ...this.cfgState };
   }
 
   /** Answers a held DMA read (by tag): from host memory, or with an error completion. */

@@ -17,7 +17,7 @@ import { Logger } from '../util/log';
 
 export interface InprocHdlOptions {
   broker: Broker;
-  /** Model spec: 'example', a top built with build-rtl.sh --lib, or a libcosim-model.so path. */
+  /** Model spec (resolveModel): a project's name or folder, a top built with build-rtl.sh --lib, or a libcosim-model.so path. */
   model: string;
   /** Device name (default dev0). */
   name?: string;

@@ -1,8 +1,9 @@
 // A TypeScript stand-in for QEMU's cosim-pcie device: handshake, MMIO, DMA
-// served from a simulated host memory, MSI-X, NIC frames and serial bytes.
+// served from a simulated host memory, MSI-X, INTx and the PCI config state
+// (CFG_STATE), NIC frames and serial bytes.
 import { EventEmitter } from 'node:events';
 import { decodeConf, DeviceConf } from '../protocol/conf';
-import { message, Message, MsgType, Role } from '../protocol/wire';
+import { CfgState, message, Message, MsgType, Role } from '../protocol/wire';
 import { Logger } from '../util/log';
 import { HostMemory } from './host-memory';
 import { AccessSize, HostEvents, HostSide, mmioReadRequest, mmioReadValue, mmioWhat, mmioWriteRequest } from './host-side';
@@ -52,6 +53,10 @@ export class QemuPeer extends EventEmitter<QemuPeerEvents> {
   get msixCounts(): Map<number, number> {
     return this.host.msixCounts;
   }
+  /** The device's INTx level (last INTX message; 0 before any). */
+  get intx(): number {
+    return this.host.intx;
+  }
   get dmaReads(): number {
     return this.host.dmaReads;
   }
@@ -88,6 +93,11 @@ export class QemuPeer extends EventEmitter<QemuPeerEvents> {
 
   reset(): void {
     this.link.send(message(MsgType.RESET));
+  }
+
+  /** Sends CFG_STATE, as QEMU does after a config write (fields not given keep their last value). */
+  setConfigState(c: Partial<CfgState>): CfgState {
+    return this.host.setConfigState(c);
   }
 
   close(reason?: string): Promise<void> {

@@ -22,6 +22,7 @@ export enum MsgType {
   DMA_READ_CPL = 0x21,
   DMA_WRITE = 0x22,
   MSIX = 0x30,
+  INTX = 0x31,
   NIC_FRAME = 0x40,
   SERIAL = 0x50,
   RESET = 0x60,
@@ -29,6 +30,7 @@ export enum MsgType {
   SHUTDOWN = 0x62,
   PING = 0x63,
   PONG = 0x64,
+  CFG_STATE = 0x65,
 }
 
 export const Flag = { LAST: 0x01, ERROR: 0x02 } as const;
@@ -52,6 +54,33 @@ export enum ErrorCode {
 }
 
 export const BarFlag = { BIT64: 0x1, PREFETCH: 0x2 } as const;
+
+/** CFG_STATE index bits (COSIM_CFG_*); bits 4..15 are reserved, 0. */
+export const CfgBit = { MSIX_ENABLE: 0x1, MSIX_MASKED: 0x2, BUS_MASTER: 0x4, INTX_DISABLE: 0x8, ALL: 0xf } as const;
+
+/** The PCI config state a CFG_STATE carries, as flags. */
+export interface CfgState {
+  msixEnable: boolean;
+  msixMasked: boolean;
+  busMaster: boolean;
+  intxDisable: boolean;
+}
+
+export function encodeCfgState(c: CfgState): number {
+  return (c.msixEnable ? CfgBit.MSIX_ENABLE : 0) | (c.msixMasked ? CfgBit.MSIX_MASKED : 0) | (c.busMaster ? CfgBit.BUS_MASTER : 0) | (c.intxDisable ? CfgBit.INTX_DISABLE : 0);
+}
+
+export function decodeCfgState(bits: number): CfgState {
+  return { msixEnable: !!(bits & CfgBit.MSIX_ENABLE), msixMasked: !!(bits & CfgBit.MSIX_MASKED), busMaster: !!(bits & CfgBit.BUS_MASTER), intxDisable: !!(bits & CfgBit.INTX_DISABLE) };
+}
+
+/** "msix=on masked=off master=on intx-disable=off" (plus any reserved bits), for logs. */
+export function describeCfgState(bits: number): string {
+  const c = decodeCfgState(bits);
+  const on = (b: boolean) => (b ? 'on' : 'off');
+  const rest = bits & ~CfgBit.ALL;
+  return `msix=${on(c.msixEnable)} masked=${on(c.msixMasked)} master=${on(c.busMaster)} intx-disable=${on(c.intxDisable)}${rest ? ` reserved=0x${rest.toString(16)}` : ''}`;
+}
 
 export interface Header {
   type: MsgType;
@@ -163,7 +192,10 @@ export function decode(frames: Buffer[]): Message {
 export function describe(m: Partial<Header>): string {
   const parts = [m.type !== undefined ? (MsgType[m.type] ?? `type 0x${m.type.toString(16)}`) : 'frame'];
   if (m.tag !== undefined) parts.push(`tag=${m.tag}`);
-  if (m.index !== undefined) parts.push(`index=${m.index}`);
+  // The index of these two is a level or a bit mask: name it as such.
+  if (m.index !== undefined && m.type === MsgType.INTX) parts.push(`level=${m.index}`);
+  else if (m.index !== undefined && m.type === MsgType.CFG_STATE) parts.push(describeCfgState(m.index));
+  else if (m.index !== undefined) parts.push(`index=${m.index}`);
   if (m.address !== undefined) parts.push(`addr=0x${m.address.toString(16)}`);
   if (m.length !== undefined) parts.push(`len=${m.length}`);
   if (m.cycle !== undefined && m.cycle !== 0n) parts.push(`cycle=${m.cycle}`);

@@ -1,7 +1,8 @@
 // The TypeScript testbench: a Verilated design with the SV bridge endpoint,
 // loaded into this process (no VM, no broker, no ZeroMQ) and driven
 // cocotb-style: clock it, issue MMIO, serve its DMA from a HostMemory, watch
-// its MSI-X, NIC frames and UART bytes, record waveform windows.
+// its MSI-X, INTx, NIC frames and UART bytes, set the PCI config state it
+// sees (CFG_STATE), record waveform windows.
 //
 //   const dut = await Dut.load('example');
 //   dut.mmio.write64(0, 0x08, 0x1234n);
@@ -17,7 +18,7 @@
 // between batches so a long run never blocks it.
 import { EventEmitter } from 'node:events';
 import { decodeConf, DeviceConf, validateConf } from '../protocol/conf';
-import { ErrorCode, message, Message, MsgType } from '../protocol/wire';
+import { CfgState, ErrorCode, message, Message, MsgType } from '../protocol/wire';
 import { HostMemory } from '../peer/host-memory';
 import { AccessSize, HostEvents, HostSide, mmioReadRequest, mmioReadValue, mmioWhat, mmioWriteRequest } from '../peer/host-side';
 import { PeerError } from '../peer/peer-link';
@@ -50,6 +51,12 @@ export interface UntilOptions {
 export interface MsixEvent {
   vector: number;
   /** The RTL cycle the interrupt left the device. */
+  cycle: bigint;
+}
+
+export interface IntxEvent {
+  level: number;
+  /** The RTL cycle the change left the device. */
   cycle: bigint;
 }
 
@@ -132,6 +139,8 @@ export class Dut extends EventEmitter<DutEvents> {
   readonly conf: DeviceConf;
   /** Every MSI-X the design raised, in order. */
   readonly msix: MsixEvent[] = [];
+  /** Every INTX message (level change) the design sent, in order. */
+  readonly intxChanges: IntxEvent[] = [];
   /** Every NIC frame the design sent, in order. */
   readonly frames: Buffer[] = [];
   /** ERROR messages from the shim not tied to a pending read (bad request, AXI error on a posted write). */
@@ -147,7 +156,7 @@ export class Dut extends EventEmitter<DutEvents> {
   private readonly timeout: number;
   private readonly log: Logger;
 
-  /** Loads a model (see resolveModel: 'example', 'axi_test', a top name or a path), resets it, reads its CONF. */
+  /** Loads a model (see resolveModel: a project's name or folder, a top name or a library path), resets it, reads its CONF. */
   static async load(model: string, o: DutOptions = {}): Promise<Dut> {
     const lib = await resolveModel(model);
     return new Dut(new NativeModel(lib, o), o);
@@ -202,6 +211,21 @@ export class Dut extends EventEmitter<DutEvents> {
   get serialOut(): Buffer {
     if (this.serialChunks.length > 1) this.serialChunks = [Buffer.concat(this.serialChunks)];
     return this.serialChunks[0] ?? Buffer.alloc(0);
+  }
+
+  /** The design's INTx level (0 until it sends INTX=1). */
+  get intx(): number {
+    return this.host.intx;
+  }
+
+  /**
+   * Sends CFG_STATE, the PCI config state QEMU reports after a config write;
+   * the fields not given keep their last value (at first the bridge's
+   * default: MSI-X and bus mastering enabled). Returns the state sent.
+   */
+  setConfigState(c: Partial<CfgState>): CfgState {
+    this.check();
+    return this.host.setConfigState(c);
   }
 
   /** MSI-X raised so far for one vector. */
@@ -334,6 +358,7 @@ export class Dut extends EventEmitter<DutEvents> {
 
   private onHostEvent(ev: keyof HostEvents, args: unknown[]): void {
     if (ev === 'msix') this.msix.push({ vector: args[0] as number, cycle: args[1] as bigint });
+    else if (ev === 'intx') this.intxChanges.push({ level: args[0] as number, cycle: args[1] as bigint });
     else if (ev === 'nic') this.frames.push(args[0] as Buffer);
     else if (ev === 'serial') this.serialChunks.push(args[0] as Buffer);
     (this.emit as (e: string, ...a: unknown[]) => boolean)(ev, ...args);

@@ -4,7 +4,8 @@ import { after, afterEach, before, beforeEach } from 'node:test';
 import { Dut, DutOptions } from './dut';
 
 export { Dut, Mmio, Wave } from './dut';
-export type { DutEvents, DutOptions, MsixEvent, UntilOptions } from './dut';
+export type { DutEvents, DutOptions, IntxEvent, MsixEvent, UntilOptions } from './dut';
+export type { CfgState } from '../protocol/wire';
 export { NativeModel, resolveModel } from './native';
 export type { ModelStats, NativeModelOptions } from './native';
 export { HostMemory } from '../peer/host-memory';

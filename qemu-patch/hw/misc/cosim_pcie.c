@@ -893,7 +893,10 @@ static uint8_t cosim_cfg_bits(CosimPCIeState *s)
     if (s->msix_ok && msix_enabled(pdev)) {
         bits |= COSIM_CFG_MSIX_ENABLE;
     }
-    if (s->msix_ok && pdev->msix_function_masked) {
+    /* Not msix_function_masked: QEMU sets that while MSI-X is off, too. */
+    if (s->msix_ok &&
+        (pci_get_word(pdev->config + pdev->msix_cap + PCI_MSIX_FLAGS) &
+         PCI_MSIX_FLAGS_MASKALL)) {
         bits |= COSIM_CFG_MSIX_MASKED;
     }
     if (cmd & PCI_COMMAND_MASTER) {

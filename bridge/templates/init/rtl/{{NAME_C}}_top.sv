@@ -27,6 +27,7 @@ module {{NAME_C}}_top (
     logic        s_axi_arvalid, s_axi_arready, s_axi_rlast, s_axi_rvalid, s_axi_rready;
     logic        msix_valid, msix_ready;
     logic [15:0] msix_vector;
+    logic        intx_level, cfg_msix_enable, cfg_msix_masked, cfg_bus_master, cfg_intx_disable;
     logic [63:0] s_axis_tx_tdata, m_axis_rx_tdata;
     logic [7:0]  s_axis_tx_tkeep, m_axis_rx_tkeep;
     logic        s_axis_tx_tlast, s_axis_tx_tvalid, s_axis_tx_tready;
@@ -86,7 +87,14 @@ module {{NAME_C}}_top (
     wire unused = &{1'b0, m_axi_awlen, m_axi_awsize, m_axi_awburst, m_axi_wlast,
                     m_axi_arlen, m_axi_arsize, m_axi_arburst, s_axi_bid, s_axi_rid,
                     m_axis_rx_tdata, m_axis_rx_tkeep, m_axis_rx_tlast, m_axis_rx_tvalid,
-                    s_axis_tx_tready, uart_rx_valid, uart_rx_data, uart_tx_ready};
+                    s_axis_tx_tready, uart_rx_valid, uart_rx_data, uart_tx_ready,
+                    cfg_msix_enable, cfg_msix_masked, cfg_bus_master, cfg_intx_disable};
+
+    // No INTx: the device interrupts by MSI-X only, and ignores the host's
+    // PCI config state (cfg_*: MSI-X enable/mask, bus master, INTx disable).
+    // For a driver that falls back to INTx, drive intx_level from a status
+    // register the driver clears (see hdl/example/ and docs/example-device.md).
+    assign intx_level = 1'b0;
 
     // No NIC and no UART: host frames and bytes are taken and dropped, the
     // device sends none. Replace these with your own logic if you need them.

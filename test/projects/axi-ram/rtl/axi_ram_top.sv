@@ -21,6 +21,7 @@ module axi_ram_top (
     logic        s_axi_arvalid, s_axi_arready, s_axi_rlast, s_axi_rvalid, s_axi_rready;
     logic        msix_valid, msix_ready;
     logic [15:0] msix_vector;
+    logic        intx_level, cfg_msix_enable, cfg_msix_masked, cfg_bus_master, cfg_intx_disable;
     logic [63:0] s_axis_tx_tdata, m_axis_rx_tdata;
     logic [7:0]  s_axis_tx_tkeep, m_axis_rx_tkeep;
     logic        s_axis_tx_tlast, s_axis_tx_tvalid, s_axis_tx_tready;
@@ -70,16 +71,18 @@ module axi_ram_top (
                     s_axi_bid, s_axi_bresp, s_axi_bvalid, s_axi_awready, s_axi_wready,
                     s_axi_arready, s_axi_rid, s_axi_rdata, s_axi_rresp, s_axi_rlast, s_axi_rvalid,
                     msix_ready, s_axis_tx_tready, m_axis_rx_tdata, m_axis_rx_tkeep, m_axis_rx_tlast,
-                    m_axis_rx_tvalid, uart_tx_ready, uart_rx_valid, uart_rx_data};
+                    m_axis_rx_tvalid, uart_tx_ready, uart_rx_valid, uart_rx_data,
+                    cfg_msix_enable, cfg_msix_masked, cfg_bus_master, cfg_intx_disable};
 
-    // Tie-offs: the device masters no DMA, raises no MSI-X, sends no frames
-    // or bytes, and takes (drops) whatever the host sends.
+    // Tie-offs: the device masters no DMA, raises no MSI-X or INTx, sends no
+    // frames or bytes, and takes (drops) whatever the host sends.
     assign {s_axi_awid, s_axi_awaddr, s_axi_awlen, s_axi_awsize, s_axi_awburst, s_axi_awvalid} = '0;
     assign {s_axi_wdata, s_axi_wstrb, s_axi_wlast, s_axi_wvalid} = '0;
     assign {s_axi_arid, s_axi_araddr, s_axi_arlen, s_axi_arsize, s_axi_arburst, s_axi_arvalid} = '0;
     assign s_axi_bready = 1'b1;
     assign s_axi_rready = 1'b1;
     assign {msix_valid, msix_vector} = '0;
+    assign intx_level = 1'b0;
     assign {s_axis_tx_tdata, s_axis_tx_tkeep, s_axis_tx_tlast, s_axis_tx_tvalid} = '0;
     assign m_axis_rx_tready = 1'b1;
     assign {uart_tx_valid, uart_tx_data} = '0;
