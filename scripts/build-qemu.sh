@@ -264,6 +264,7 @@ mkdir -p "$OUT/dl" "$OUT/src"
 TARBALL="$OUT/dl/$QEMU_TARBALL"
 if [ ! -f "$TARBALL" ]; then
     say "fetching the QEMU $QEMU_VERSION source (apt-get source --download-only qemu=$QEMU_DEB_VERSION)"
+    apt_update_once  # a deb-src line added above is listed only after an update
     apt_has_target Sources "$QEMU_SRC_SUITE" || die "no deb-src for $QEMU_SRC_SUITE configured"
     if ! apt-cache showsrc "qemu=$QEMU_DEB_VERSION" >/dev/null 2>&1; then APT_UPDATED=0; apt_update_once; fi
     DL_TMP="$(mktemp -d "$OUT/dl/.tmp-XXXXXX")"

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Check that the cosim-pcie patch applies cleanly (no fuzz, no offset
-# surprises, no rejects) to the pristine QEMU v10.0.2 tree, with `patch -p1`,
-# with `git apply` and with `git am`.
+# surprises, no rejects) to a pristine QEMU tree (v10.0.2 or v10.2.2), with
+# `patch -p1` and with `git am`.
 #
-# usage: scripts/check-qemu-patch.sh [--tree DIR] [--patch FILE] [--fetch]
+# usage: scripts/check-qemu-patch.sh [--qemu VERSION] [--tree DIR] [--patch FILE] [--fetch]
 #
-#   --tree DIR    pristine QEMU tree (default build/qemu/src/qemu-10.0.2, which
-#                 scripts/build-qemu.sh extracts)
+#   --qemu VER    the QEMU version (default 10.0.2, or the --tree's VERSION);
+#                 the patch is made with `make-qemu-patch.sh --qemu VER`
+#   --tree DIR    pristine QEMU tree (default build/qemu/src/qemu-VER, which
+#                 scripts/build-qemu.sh --qemu VER extracts)
 #   --patch FILE  check this patch instead of a fresh scripts/make-qemu-patch.sh
 #   --fetch       if the pristine tree is missing, fetch it
-#                 (scripts/build-qemu.sh --fetch-only); otherwise exit 77 (skip)
+#                 (scripts/build-qemu.sh --qemu VER --fetch-only); otherwise
+#                 exit 77 (skip)
 #
 # Exit 0 when it applies; 1 with the rejects on stderr when it does not; 77 when
 # the pristine tree is not there (a test runner can report a skip).
@@ -19,11 +22,14 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 say() { echo "[check-qemu-patch] $*" >&2; }
 die() { echo "[check-qemu-patch] error: $*" >&2; exit 1; }
 
-TREE="$ROOT/build/qemu/src/qemu-10.0.2"
+TREE=""
+QEMU_VERSION=""
 PATCH=""
 FETCH=0
 while [ $# -gt 0 ]; do
     case "$1" in
+        --qemu) QEMU_VERSION="${2:?--qemu needs a version}"; shift 2 ;;
+        --qemu=*) QEMU_VERSION="${1#*=}"; shift ;;
         --tree) TREE="${2:?--tree needs a dir}"; shift 2 ;;
         --patch) PATCH="${2:?--patch needs a file}"; shift 2 ;;
         --fetch) FETCH=1; shift ;;
@@ -32,14 +38,20 @@ while [ $# -gt 0 ]; do
     esac
 done
 
+if [ -z "$QEMU_VERSION" ]; then
+    if [ -n "$TREE" ] && [ -f "$TREE/VERSION" ]; then QEMU_VERSION="$(cat "$TREE/VERSION")"; else QEMU_VERSION=10.0.2; fi
+fi
+[ -n "$TREE" ] || TREE="$ROOT/build/qemu/src/qemu-$QEMU_VERSION"
+
 if [ ! -f "$TREE/VERSION" ]; then
     if [ "$FETCH" = 1 ]; then
-        TREE="$(bash "$ROOT/scripts/build-qemu.sh" --fetch-only | tail -n1)"
+        TREE="$(bash "$ROOT/scripts/build-qemu.sh" --qemu "$QEMU_VERSION" --fetch-only | tail -n1)"
     else
-        say "pristine QEMU tree $TREE not found (run scripts/build-qemu.sh --fetch-only, or pass --fetch)"
+        say "pristine QEMU tree $TREE not found (run scripts/build-qemu.sh --qemu $QEMU_VERSION --fetch-only, or pass --fetch)"
         exit 77
     fi
 fi
+[ "$(cat "$TREE/VERSION")" = "$QEMU_VERSION" ] || die "$TREE is QEMU $(cat "$TREE/VERSION"), not $QEMU_VERSION"
 command -v patch >/dev/null 2>&1 || die "patch(1) is needed"
 command -v git >/dev/null 2>&1 || die "git is needed"
 
@@ -47,7 +59,7 @@ TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 if [ -z "$PATCH" ]; then
     PATCH="$TMP/cosim-pcie.patch"
-    bash "$ROOT/scripts/make-qemu-patch.sh" -o "$PATCH"
+    bash "$ROOT/scripts/make-qemu-patch.sh" --qemu "$QEMU_VERSION" -o "$PATCH"
 fi
 [ -s "$PATCH" ] || die "patch $PATCH is empty"
 

@@ -2,6 +2,12 @@
 // Runs every compiled test file with node's test runner, one file at a time:
 // the integration tests each start a simulator, and the machine may have only
 // two cores. Order: unit, broker, rtl, integration, qemu, system: fast first.
+//
+// test/qemu runs once per supported QEMU version (scripts/build-qemu.sh
+// --list-versions): first against build/qemu/current (10.0.2, the default),
+// then again with COSIM_QEMU set to build/qemu/current-<version> for every
+// other version (10.2.2); a version without a build is reported and skipped.
+// With COSIM_QEMU set, test/qemu runs once, against that binary only.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -18,8 +24,9 @@ const walk = (dir) => {
   }
 };
 walk(path.join(root, 'dist', 'test'));
+const group = (f) => path.basename(path.dirname(f));
 const rank = (f) => {
-  const i = order.indexOf(path.basename(path.dirname(f)));
+  const i = order.indexOf(group(f));
   return i < 0 ? order.length : i;
 };
 files.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
@@ -31,5 +38,64 @@ if (selected.length === 0) {
 }
 // A hung test fails at this limit instead of hanging the run (and CI).
 const perTestMs = Number(process.env.COSIM_TEST_TIMEOUT_MS || 600000);
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', `--test-timeout=${perTestMs}`, '--test-reporter=spec', ...selected], { stdio: 'inherit', cwd: root });
-process.exit(r.status ?? 1);
+const run = (list, env) =>
+  spawnSync(process.execPath, ['--test', '--test-concurrency=1', `--test-timeout=${perTestMs}`, '--test-reporter=spec', ...list], {
+    stdio: 'inherit',
+    cwd: root,
+    env: { ...process.env, ...env },
+  }).status ?? 1;
+
+/** "10.2.2" from `qemu-system-x86_64 --version`, or undefined. */
+function qemuVersionOf(binary) {
+  const r = spawnSync(binary, ['--version'], { encoding: 'utf8' });
+  return /version (\d+\.\d+\.\d+)/.exec(r.stdout ?? '')?.[1];
+}
+
+/** The QEMU binaries test/qemu runs against: [{ label, binary, env }]. */
+function qemuRuns() {
+  if (process.env.COSIM_QEMU) return [{ binary: process.env.COSIM_QEMU, env: {} }];
+  const table = spawnSync('bash', [path.join(root, 'scripts', 'build-qemu.sh'), '--list-versions'], { encoding: 'utf8' });
+  const versions = (table.stdout ?? '').split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
+  if (table.status !== 0 || versions.length === 0) {
+    console.error('run-tests: scripts/build-qemu.sh --list-versions failed; test/qemu runs against build/qemu/current only');
+    return [{ binary: path.join(root, 'build', 'qemu', 'current'), env: {} }];
+  }
+  // The first version is the default: build/qemu/current, what qtest.ts takes without COSIM_QEMU.
+  return versions.map((v, i) =>
+    i === 0
+      ? { want: v, binary: path.join(root, 'build', 'qemu', 'current'), env: {} }
+      : { want: v, binary: path.join(root, 'build', 'qemu', `current-${v}`), env: { COSIM_QEMU: path.join(root, 'build', 'qemu', `current-${v}`) } },
+  );
+}
+
+const qemuFiles = selected.filter((f) => group(f) === 'qemu');
+const before = selected.filter((f) => rank(f) < order.indexOf('qemu'));
+const after = selected.filter((f) => rank(f) > order.indexOf('qemu'));
+const results = [];
+let status = 0;
+if (before.length) status = run(before, {});
+if (qemuFiles.length) {
+  for (const q of qemuRuns()) {
+    const name = q.want ? `QEMU ${q.want}` : 'QEMU';
+    if (!fs.existsSync(q.binary)) {
+      if (q.env.COSIM_QEMU && q.want) {
+        console.log(`\nrun-tests: test/qemu against ${name}: SKIPPED, no build at ${q.binary} (scripts/build-qemu.sh --qemu ${q.want}; npm test's setup builds it)\n`);
+        results.push(`test/qemu on ${name}: skipped (not built)`);
+        continue;
+      }
+      // The default binary missing: let the tests fail and say so.
+    }
+    const real = fs.existsSync(q.binary) ? fs.realpathSync(q.binary) : q.binary;
+    const got = fs.existsSync(real) ? qemuVersionOf(real) : undefined;
+    console.log(`\nrun-tests: test/qemu against QEMU ${got ?? '(unknown version)'}: ${real}\n`);
+    const s = run(qemuFiles, q.env);
+    results.push(`test/qemu on QEMU ${got ?? '?'} (${path.relative(root, q.binary) || q.binary}): ${s === 0 ? 'pass' : 'FAIL'}`);
+    status ||= s;
+  }
+}
+if (after.length) {
+  const s = run(after, {});
+  status ||= s;
+}
+if (results.length) console.log(`\nrun-tests:\n${results.map((r) => `  ${r}`).join('\n')}`);
+process.exit(status);

@@ -65,13 +65,27 @@ export class FakeBroker {
     this.send(message(MsgType.MMIO_READ_CPL, { tag: req.tag, index: req.index, address: req.address, length: req.length, flags, payload: data }));
   }
 
-  next(pred: (m: Message) => boolean): Promise<Message> {
+  /** The first message matching pred (already received or to come); rejects after timeoutMs. */
+  next(pred: (m: Message) => boolean, timeoutMs = 15000): Promise<Message> {
     const seen = this.got.find(pred);
     if (seen) {
       this.got.splice(this.got.indexOf(seen), 1);
       return Promise.resolve(seen);
     }
-    return new Promise((resolve) => this.waiters.push({ pred, resolve }));
+    return new Promise((resolve, reject) => {
+      const w = {
+        pred,
+        resolve: (m: Message) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        reject(new Error(`the fake broker got no matching message from QEMU within ${timeoutMs} ms (${pred.toString()})`));
+      }, timeoutMs);
+      this.waiters.push(w);
+    });
   }
 
   close(): void {

@@ -1,7 +1,7 @@
 // Drives the patched QEMU without a guest: `-accel qtest -qtest stdio` for
 // port I/O and physical memory accesses (readl/writel/b64read...), plus a QMP
 // socket for qom-get (the device's stat-* counters), system_reset and quit.
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -10,11 +10,27 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { repoRoot } from '../../bridge/src/orchestrate/process';
 
-/** build/qemu/current (scripts/build-qemu.sh, run by npm test's setup), or $COSIM_QEMU. */
+/**
+ * build/qemu/current (QEMU 10.0.2: scripts/build-qemu.sh, run by npm test's
+ * setup), or $COSIM_QEMU (scripts/run-tests.js sets it to
+ * build/qemu/current-10.2.2 for the second run of test/qemu).
+ */
 export function qemuBinary(): string {
   const p = process.env.COSIM_QEMU ?? path.join(repoRoot, 'build', 'qemu', 'current');
   if (!fs.existsSync(p)) throw new Error(`no patched QEMU at ${p}: run scripts/build-qemu.sh (npm test's setup does), or set COSIM_QEMU`);
   return fs.realpathSync(p);
+}
+
+/** The version of a QEMU binary ("10.2.2", from `--version`); "unknown" when there is none. */
+export function qemuVersion(binary?: string): string {
+  let b = binary;
+  try {
+    b ??= qemuBinary();
+  } catch {
+    return 'unknown';
+  }
+  const r = spawnSync(b, ['--version'], { encoding: 'utf8' });
+  return /version (\d+\.\d+\.\d+)/.exec(r.stdout ?? '')?.[1] ?? 'unknown';
 }
 
 /** Where the test puts the device and its BARs. */

@@ -47,7 +47,7 @@ test('the simulator killed while the guest reads: all-ones within the timeout, n
   assert.match(r.stdout, /ID read \d+ returned 0xffffffffffffffff/, 'the guest saw all-ones');
   assert.match(r.stdout, /problem: (simulator killed by SIGKILL during the run|hdl peer 'dev0' lost)/);
   assert.match(r.stdout, /suite did not complete|1 tests passed|0\/1 tests passed/);
-  assert.match(r.stderr, /cosim-pcie: MMIO read BAR0\+0x0 len 8 tag \d+/, 'QEMU named the failed read');
+  assert.match(r.stderr, /cosim-pcie dev0: MMIO read BAR0\+0x0 len 8 tag \d+ failed: .*hdl peer 'dev0'/, 'QEMU named the failed read and the lost peer');
 });
 
 test('Ctrl-C during a run ends every process it started', async () => {

@@ -57,6 +57,8 @@
 #include "net/net.h"
 #include "migration/vmstate.h"
 #include "system/system.h"
+#include "system/qtest.h"
+#include "hw/core/cpu.h"
 /* QEMU 10.1 moved the memory API header. */
 #if __has_include("system/memory.h")
 #include "system/memory.h"
@@ -74,6 +76,11 @@
 #define COSIM_CLASS_DATA const void *
 #else
 #define COSIM_CLASS_DATA void *
+#endif
+
+/* QEMU 10.2 renamed the chardev frontend CharBackend to CharFrontend. */
+#if QEMU_VERSION_MAJOR < 10 || (QEMU_VERSION_MAJOR == 10 && QEMU_VERSION_MINOR < 2)
+typedef CharBackend CharFrontend;
 #endif
 
 #define TYPE_COSIM_PCIE "cosim-pcie"
@@ -182,7 +189,7 @@ struct CosimPCIeState {
     uint32_t timeout_ms;
     uint32_t peer_timeout_ms;
     NICConf nic_conf;
-    CharBackend chr;
+    CharFrontend chr;
 
     /* ZeroMQ: the socket belongs to the I/O thread once it runs */
     void *zctx;
@@ -223,7 +230,7 @@ struct CosimPCIeState {
     /* under the BQL */
     NICState *nic;
     QEMUBH *resume_bh;      /* the queue drained: NIC and chardev input again */
-    bool input_blocked;     /* atomic: NIC/chardev input refused on a full queue */
+    bool input_blocked;     /* under lock: NIC/chardev input waits for room */
     GByteArray *chr_out;    /* RTL UART bytes the chardev has not taken yet */
     guint chr_watch;
     uint8_t cfg_state;      /* last CFG_STATE sent */
@@ -551,6 +558,10 @@ static void cosim_set_gone(CosimPCIeState *s, const char *why)
                      "is back", s->endpoint, why);
         s->next_hello_ms = cosim_now_ms();
     }
+    /* An RTL that is gone, or a new one, must not leave INTA# asserted. */
+    bql_lock();
+    pci_set_irq(PCI_DEVICE(s), 0);
+    bql_unlock();
     qemu_mutex_lock(&s->lock);
     cosim_fail_slots_locked(s, why);
     while ((o = QSIMPLEQ_FIRST(&s->outq))) {
@@ -604,6 +615,54 @@ static uint32_t cosim_next_tag(CosimPCIeState *s)
     return tag;
 }
 
+static void cosim_flush_out(CosimPCIeState *s);
+
+/*
+ * Send everything queued, waiting for room at most until deadline or a
+ * stop. I/O thread only. false: something is still queued.
+ */
+static bool cosim_drain_out(CosimPCIeState *s, int64_t deadline)
+{
+    for (;;) {
+        zmq_pollitem_t item = { .socket = s->zsock, .events = ZMQ_POLLOUT };
+        bool queued;
+
+        cosim_flush_out(s);
+        qemu_mutex_lock(&s->lock);
+        queued = s->outq_len > 0;
+        qemu_mutex_unlock(&s->lock);
+        if (!queued) {
+            return true;
+        }
+        if (cosim_now_ms() >= deadline) {
+            return false;
+        }
+        zmq_poll(&item, 1, 10);
+    }
+}
+
+/*
+ * Send now, after everything queued (a completion never passes a posted
+ * write), waiting for room at most until deadline or a stop. I/O thread
+ * only. false: not sent.
+ */
+static bool cosim_send_ordered(CosimPCIeState *s, const cosim_hdr *h,
+                               const void *payload, int64_t deadline)
+{
+    for (;;) {
+        zmq_pollitem_t item = { .socket = s->zsock, .events = ZMQ_POLLOUT };
+
+        if (cosim_drain_out(s, deadline) &&
+            cosim_send_now(s, h, payload, ZMQ_DONTWAIT) == 0) {
+            return true;
+        }
+        if (qatomic_read(&s->stopping) || cosim_now_ms() >= deadline) {
+            return false;
+        }
+        zmq_poll(&item, 1, 10);
+    }
+}
+
 /* ---------------------------------------------- from the RTL (BQL held) */
 
 /*
@@ -616,6 +675,7 @@ static void cosim_dma_read(CosimPCIeState *s, const cosim_hdr *req)
     PCIDevice *pdev = PCI_DEVICE(s);
     uint64_t addr = req->address;
     uint32_t left = req->length;
+    int64_t deadline = cosim_now_ms() + s->timeout_ms;
     cosim_hdr h;
 
     qatomic_inc(&s->stats.dma_reads);
@@ -652,8 +712,8 @@ static void cosim_dma_read(CosimPCIeState *s, const cosim_hdr *req)
         left -= n;
         addr += n;
         h.flags = left ? 0 : COSIM_F_LAST;
-        /* Blocking: the chunks of one read are not dropped halfway. */
-        if (cosim_send_now(s, &h, s->dma_buf, 0) < 0) {
+        if (!cosim_send_ordered(s, &h, s->dma_buf, deadline)) {
+            cosim_set_gone(s, "it takes no DMA read completion");
             return;
         }
         qatomic_add(&s->stats.dma_read_bytes, n);
@@ -666,7 +726,7 @@ fail:
     h.tag = req->tag;
     h.address = addr;
     h.flags = COSIM_F_LAST | COSIM_F_ERROR;
-    cosim_send_now(s, &h, NULL, 0);
+    cosim_send_ordered(s, &h, NULL, deadline);
 }
 
 /* DMA_WRITE from the RTL: posted, the payload goes to guest memory. */
@@ -742,6 +802,13 @@ static void cosim_nic_from_hdl(CosimPCIeState *s, CosimMsg *m)
 static gboolean cosim_chr_writable(void *do_not_use, GIOCondition cond,
                                    void *opaque);
 
+/* The chardev will take nothing (closed, or an error): drop what waits. */
+static void cosim_chr_drop(CosimPCIeState *s)
+{
+    qatomic_add(&s->stats.serial_dropped, s->chr_out->len);
+    g_byte_array_set_size(s->chr_out, 0);
+}
+
 /* Hand the chardev what it takes now; wait for it to be writable (BQL). */
 static void cosim_chr_flush(CosimPCIeState *s)
 {
@@ -749,6 +816,10 @@ static void cosim_chr_flush(CosimPCIeState *s)
         int n = qemu_chr_fe_write(&s->chr, s->chr_out->data,
                                   s->chr_out->len);
 
+        if (n < 0 && errno != EAGAIN) {
+            cosim_chr_drop(s);
+            return;
+        }
         if (n <= 0) {
             break;
         }
@@ -757,6 +828,9 @@ static void cosim_chr_flush(CosimPCIeState *s)
     if (s->chr_out->len && !s->chr_watch) {
         s->chr_watch = qemu_chr_fe_add_watch(&s->chr, G_IO_OUT | G_IO_HUP,
                                              cosim_chr_writable, s);
+        if (!s->chr_watch) {
+            cosim_chr_drop(s);
+        }
     }
 }
 
@@ -766,7 +840,11 @@ static gboolean cosim_chr_writable(void *do_not_use, GIOCondition cond,
     CosimPCIeState *s = opaque;
 
     s->chr_watch = 0;
-    cosim_chr_flush(s);
+    if (cond & (G_IO_HUP | G_IO_ERR)) {
+        cosim_chr_drop(s);
+    } else {
+        cosim_chr_flush(s);
+    }
     return G_SOURCE_REMOVE;
 }
 
@@ -795,18 +873,23 @@ static void cosim_serial_from_hdl(CosimPCIeState *s, CosimMsg *m)
 /* ------------------------------------------------ to the RTL (any thread) */
 
 /* Guest -> RTL frames from the netdev backend: refused while the queue is full. */
-static bool cosim_nic_can_receive(NetClientState *nc)
+/* Input from the NIC or chardev waits while the queue is full (not while gone). */
+static bool cosim_input_full(CosimPCIeState *s)
 {
-    CosimPCIeState *s = qemu_get_nic_opaque(nc);
     bool full;
 
     qemu_mutex_lock(&s->lock);
-    full = s->outq_len >= COSIM_OUTQ_LOW;
-    qemu_mutex_unlock(&s->lock);
+    full = !s->gone && s->outq_len >= COSIM_OUTQ_LOW;
     if (full) {
-        qatomic_set(&s->input_blocked, true);
+        s->input_blocked = true;
     }
-    return !full;
+    qemu_mutex_unlock(&s->lock);
+    return full;
+}
+
+static bool cosim_nic_can_receive(NetClientState *nc)
+{
+    return !cosim_input_full(qemu_get_nic_opaque(nc));
 }
 
 static ssize_t cosim_nic_receive(NetClientState *nc, const uint8_t *buf,
@@ -825,9 +908,13 @@ static ssize_t cosim_nic_receive(NetClientState *nc, const uint8_t *buf,
     cosim_hdr_init(&h, COSIM_NIC_FRAME);
     h.payload_len = size;
     if (!cosim_post(s, &h, buf)) {
-        /* Keep it: qemu_flush_queued_packets resends it later. */
-        qatomic_set(&s->input_blocked, true);
-        return 0;
+        if (cosim_input_full(s)) {
+            /* Keep it: qemu_flush_queued_packets resends it later. */
+            return 0;
+        }
+        /* No broker: a frame on a link that is down is lost. */
+        qatomic_inc(&s->stats.nic_dropped);
+        return size;
     }
     qatomic_inc(&s->stats.nic_rx);
     trace_cosim_pcie_nic_rx(s->name, size);
@@ -836,17 +923,7 @@ static ssize_t cosim_nic_receive(NetClientState *nc, const uint8_t *buf,
 
 static int cosim_chr_can_read(void *opaque)
 {
-    CosimPCIeState *s = opaque;
-    bool full;
-
-    qemu_mutex_lock(&s->lock);
-    full = s->outq_len >= COSIM_OUTQ_LOW;
-    qemu_mutex_unlock(&s->lock);
-    if (full) {
-        qatomic_set(&s->input_blocked, true);
-        return 0;
-    }
-    return 4096;
+    return cosim_input_full(opaque) ? 0 : 4096;
 }
 
 static void cosim_chr_read(void *opaque, const uint8_t *buf, int size)
@@ -871,8 +948,13 @@ static void cosim_chr_read(void *opaque, const uint8_t *buf, int size)
 static void cosim_resume_bh(void *opaque)
 {
     CosimPCIeState *s = opaque;
+    bool blocked;
 
-    if (!qatomic_xchg(&s->input_blocked, false)) {
+    qemu_mutex_lock(&s->lock);
+    blocked = s->input_blocked;
+    s->input_blocked = false;
+    qemu_mutex_unlock(&s->lock);
+    if (!blocked) {
         return;
     }
     if (s->nic) {
@@ -951,11 +1033,14 @@ static void cosim_rehandshake_conf(CosimPCIeState *s, CosimMsg *m)
     char what[64];
     unsigned i;
 
-    if (m->h.tag != s->hello_tag) {
-        cosim_bad_frame(s, &m->h, "CONF for another INIT", 2, COSIM_HDR_SIZE,
-                        cosim_msg_len(m));
+    qemu_mutex_lock(&s->lock);
+    if (!s->gone || !s->hello_tag || m->h.tag != s->hello_tag) {
+        qemu_mutex_unlock(&s->lock);
+        cosim_bad_frame(s, &m->h, "CONF for no INIT in progress", 2,
+                        COSIM_HDR_SIZE, cosim_msg_len(m));
         return;
     }
+    qemu_mutex_unlock(&s->lock);
     if (cosim_conf_decode(&c, cosim_msg_data(m), cosim_msg_len(m)) != 0) {
         cosim_bad_frame(s, &m->h, "CONF of the wrong size", 2,
                         COSIM_HDR_SIZE, cosim_msg_len(m));
@@ -1000,7 +1085,9 @@ static void cosim_rehandshake_conf(CosimPCIeState *s, CosimMsg *m)
     bql_lock();
     cosim_send_cfg_state(s, true);
     bql_unlock();
-    qatomic_set(&s->input_blocked, true);
+    qemu_mutex_lock(&s->lock);
+    s->input_blocked = true;
+    qemu_mutex_unlock(&s->lock);
     qemu_bh_schedule(s->resume_bh);
 }
 
@@ -1130,7 +1217,7 @@ static void cosim_flush_out(CosimPCIeState *s)
             QSIMPLEQ_REMOVE_HEAD(&s->outq, next);
             s->outq_len--;
         }
-        resume = s->outq_len < COSIM_OUTQ_LOW;
+        resume = s->outq_len < COSIM_OUTQ_LOW && s->input_blocked;
         qemu_mutex_unlock(&s->lock);
         if (!o) {
             break;
@@ -1146,9 +1233,18 @@ static void cosim_flush_out(CosimPCIeState *s)
         }
         g_free(o);
     }
-    if (resume && qatomic_read(&s->input_blocked)) {
+    if (resume) {
         qemu_bh_schedule(s->resume_bh);
     }
+}
+
+static bool cosim_readable(CosimPCIeState *s)
+{
+    uint32_t events = 0;
+    size_t len = sizeof(events);
+
+    return zmq_getsockopt(s->zsock, ZMQ_EVENTS, &events, &len) == 0 &&
+           (events & ZMQ_POLLIN);
 }
 
 /* PING when quiet, declare the broker gone when silent, say HELLO when gone. */
@@ -1164,6 +1260,10 @@ static int cosim_liveness(CosimPCIeState *s)
     gone = s->gone;
     qemu_mutex_unlock(&s->lock);
     if (!gone) {
+        /* Silence only counts if nothing waits unread (this thread may have been busy). */
+        if (quiet >= s->peer_timeout_ms && cosim_readable(s)) {
+            return 0;
+        }
         if (quiet >= s->peer_timeout_ms) {
             char why[64];
 
@@ -1209,8 +1309,11 @@ static void cosim_monitor_events(CosimPCIeState *s)
             zmq_msg_close(&ev);
             return;
         }
-        event = zmq_msg_size(&ev) >= 2 ?
-                lduw_le_p(zmq_msg_data(&ev)) : 0;
+        event = 0;
+        if (zmq_msg_size(&ev) >= 2) {
+            /* Host byte order, as libzmq writes it. */
+            memcpy(&event, zmq_msg_data(&ev), sizeof(event));
+        }
         if (zmq_msg_more(&ev)) {
             zmq_msg_init(&addr);
             zmq_msg_recv(&addr, s->zmon, ZMQ_DONTWAIT);
@@ -1271,6 +1374,8 @@ static void *cosim_io_thread(void *opaque)
             }
         }
     }
+    /* Posted writes the guest made before the end still go out. */
+    cosim_drain_out(s, cosim_now_ms() + COSIM_CLOSE_LINGER_MS);
     rcu_unregister_thread();
     return NULL;
 }
@@ -1334,8 +1439,11 @@ static uint64_t cosim_mmio_read(void *opaque, hwaddr addr, unsigned size)
     /*
      * Wait without the BQL: the I/O thread needs it to serve DMA while the
      * RTL works on this read, and the main loop and other vCPUs run on.
+     * Only where this access owns the BQL: a vCPU's access, or the qtest
+     * accelerator's. Another device's DMA or a monitor read keeps it
+     * (bounded by timeout-ms), so no one else's critical section is cut.
      */
-    locked = bql_locked();
+    locked = bql_locked() && (current_cpu || qtest_enabled());
     if (locked) {
         bql_unlock();
     }
@@ -1348,6 +1456,19 @@ static uint64_t cosim_mmio_read(void *opaque, hwaddr addr, unsigned size)
             break;
         }
         qemu_cond_timedwait(&sl->cond, &s->lock, left);
+    }
+    if (timed_out) {
+        CosimOut *o;
+
+        /* Not sent yet: never send it, the CPU has its all-ones already. */
+        QSIMPLEQ_FOREACH(o, &s->outq, next) {
+            if (o->h.type == COSIM_MMIO_READ && o->h.tag == tag) {
+                QSIMPLEQ_REMOVE(&s->outq, o, CosimOut, next);
+                s->outq_len--;
+                g_free(o);
+                break;
+            }
+        }
     }
     if (!sl->failed && !timed_out && sl->len != size) {
         sl->failed = true;
@@ -1457,8 +1578,18 @@ static void cosim_stop_io(CosimPCIeState *s)
     if (!s->io_running) {
         return;
     }
+    s->io_running = false;
+    /* Nothing new is taken; reads in flight fail now. */
+    qemu_mutex_lock(&s->lock);
+    s->gone = true;
+    g_strlcpy(s->gone_why, "the device is going away", sizeof(s->gone_why));
+    cosim_fail_slots_locked(s, s->gone_why);
+    qemu_mutex_unlock(&s->lock);
     qatomic_set(&s->stopping, true);
     event_notifier_set(&s->wake);
+    if (qemu_thread_is_self(&s->io_thread)) {
+        return; /* exit() on the I/O thread: it cannot join itself */
+    }
     locked = bql_locked();
     if (locked) {
         bql_unlock();
@@ -1467,19 +1598,20 @@ static void cosim_stop_io(CosimPCIeState *s)
     if (locked) {
         bql_lock();
     }
-    s->io_running = false;
-    qemu_mutex_lock(&s->lock);
-    cosim_fail_slots_locked(s, "the device is going away");
-    qemu_mutex_unlock(&s->lock);
 }
 
 static void cosim_close_socket(CosimPCIeState *s, bool say_goodbye)
 {
+    bool alive;
+
+    qemu_mutex_lock(&s->lock);
+    alive = !s->gone;
+    qemu_mutex_unlock(&s->lock);
     cosim_stop_io(s);
     if (s->zsock) {
         int linger = 0;
 
-        if (say_goodbye && !s->gone) {
+        if (say_goodbye && alive) {
             int timeout = COSIM_CLOSE_LINGER_MS;
             cosim_hdr h;
 
