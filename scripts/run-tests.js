@@ -9,7 +9,7 @@
 // other version (10.2.2); a version without a build is reported and skipped.
 // With COSIM_QEMU set, test/qemu runs once, against that binary only.
 'use strict';
-const { spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -38,12 +38,28 @@ if (selected.length === 0) {
 }
 // A hung test fails at this limit instead of hanging the run (and CI).
 const perTestMs = Number(process.env.COSIM_TEST_TIMEOUT_MS || 600000);
+// Totals over every group, for one closing line ("N passed, N failed").
+const totals = { passed: 0, failed: 0 };
+/** Runs one group with node's test runner, its output streamed; resolves to its exit status. */
 const run = (list, env) =>
-  spawnSync(process.execPath, ['--test', '--test-concurrency=1', `--test-timeout=${perTestMs}`, '--test-reporter=spec', ...list], {
-    stdio: 'inherit',
-    cwd: root,
-    env: { ...process.env, ...env },
-  }).status ?? 1;
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--test', '--test-concurrency=1', `--test-timeout=${perTestMs}`, '--test-reporter=spec', ...list], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: root,
+      env: { ...process.env, ...env },
+    });
+    let partial = '';
+    child.stdout.on('data', (d) => {
+      process.stdout.write(d);
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop();
+      for (const l of lines) {
+        const m = /^\u2139 (pass|fail) (\d+)$/.exec(l);
+        if (m) totals[m[1] === 'pass' ? 'passed' : 'failed'] += Number(m[2]);
+      }
+    });
+    child.on('close', (code) => resolve(code ?? 1));
+  });
 
 /** "10.2.2" from `qemu-system-x86_64 --version`, or undefined. */
 function qemuVersionOf(binary) {
@@ -71,31 +87,36 @@ function qemuRuns() {
 const qemuFiles = selected.filter((f) => group(f) === 'qemu');
 const before = selected.filter((f) => rank(f) < order.indexOf('qemu'));
 const after = selected.filter((f) => rank(f) > order.indexOf('qemu'));
-const results = [];
-let status = 0;
-if (before.length) status = run(before, {});
-if (qemuFiles.length) {
-  for (const q of qemuRuns()) {
-    const name = q.want ? `QEMU ${q.want}` : 'QEMU';
-    if (!fs.existsSync(q.binary)) {
-      if (q.env.COSIM_QEMU && q.want) {
-        console.log(`\nrun-tests: test/qemu against ${name}: SKIPPED, no build at ${q.binary} (scripts/build-qemu.sh --qemu ${q.want}; npm test's setup builds it)\n`);
-        results.push(`test/qemu on ${name}: skipped (not built)`);
-        continue;
+async function main() {
+  const results = [];
+  let status = 0;
+  if (before.length) status = await run(before, {});
+  if (qemuFiles.length) {
+    for (const q of qemuRuns()) {
+      const name = q.want ? `QEMU ${q.want}` : 'QEMU';
+      if (!fs.existsSync(q.binary)) {
+        if (q.env.COSIM_QEMU && q.want) {
+          console.log(`\nrun-tests: test/qemu against ${name}: SKIPPED, no build at ${q.binary} (scripts/build-qemu.sh --qemu ${q.want}; npm test's setup builds it)\n`);
+          results.push(`test/qemu on ${name}: skipped (not built)`);
+          continue;
+        }
+        // The default binary missing: let the tests fail and say so.
       }
-      // The default binary missing: let the tests fail and say so.
+      const real = fs.existsSync(q.binary) ? fs.realpathSync(q.binary) : q.binary;
+      const got = fs.existsSync(real) ? qemuVersionOf(real) : undefined;
+      console.log(`\nrun-tests: test/qemu against QEMU ${got ?? '(unknown version)'}: ${real}\n`);
+      const s = await run(qemuFiles, q.env);
+      results.push(`test/qemu on QEMU ${got ?? '?'} (${path.relative(root, q.binary) || q.binary}): ${s === 0 ? 'pass' : 'FAIL'}`);
+      status ||= s;
     }
-    const real = fs.existsSync(q.binary) ? fs.realpathSync(q.binary) : q.binary;
-    const got = fs.existsSync(real) ? qemuVersionOf(real) : undefined;
-    console.log(`\nrun-tests: test/qemu against QEMU ${got ?? '(unknown version)'}: ${real}\n`);
-    const s = run(qemuFiles, q.env);
-    results.push(`test/qemu on QEMU ${got ?? '?'} (${path.relative(root, q.binary) || q.binary}): ${s === 0 ? 'pass' : 'FAIL'}`);
+  }
+  if (after.length) {
+    const s = await run(after, {});
     status ||= s;
   }
+  if (results.length) console.log(`\nrun-tests:\n${results.map((r) => `  ${r}`).join('\n')}`);
+  console.log(`\nrun-tests: ${totals.passed} passed, ${totals.failed} failed`);
+  process.exit(status);
 }
-if (after.length) {
-  const s = run(after, {});
-  status ||= s;
-}
-if (results.length) console.log(`\nrun-tests:\n${results.map((r) => `  ${r}`).join('\n')}`);
-process.exit(status);
+
+main();
