@@ -374,7 +374,6 @@ export async function shell(env: Env, o: BootOptions, exec: string | undefined, 
       rc = Number(m[1]);
     } else if ((m = l.match(/^# cosim-guest-error (.*)$/))) {
       setupFailed = m[1];
-      out(`cosim shell: ${m[1]}`);
     } else if (inExec) out(l);
   };
   const session = await startSession(env, o, exec !== undefined ? [execArg(exec)] : ['cosim.shell=1'], exec !== undefined ? { line: onLine } : { interactive: true });
@@ -393,7 +392,8 @@ export async function shell(env: Env, o: BootOptions, exec: string | undefined, 
     await session.stop('shell ended');
     fs.rmSync(session.uartFile, { force: true });
   }
-  if (exec !== undefined && rc === undefined && !setupFailed) session.problems.push(`the guest ended before the commands did: QEMU ${session.qemu.describeExit()}`);
+  if (setupFailed) session.problems.push(`the guest could not start: ${setupFailed}`);
+  else if (exec !== undefined && rc === undefined) session.problems.push(`the guest ended before the commands did: QEMU ${session.qemu.describeExit()}`);
   return { rc: rc ?? (exec === undefined && !setupFailed && session.qemu.exit?.code === 0 ? 0 : 1), problems: [...new Set(session.problems)], setupFailed };
 }
 
