@@ -93,21 +93,28 @@ export function parseConfig(json: unknown, source = 'config'): BrokerConfig {
   return { broker: { ...defaultSettings(), ...raw.broker }, devices: raw.devices ?? {} };
 }
 
-export function loadConfig(file: string | undefined): BrokerConfig {
-  if (!file) return { broker: defaultSettings(), devices: {} };
+/**
+ * A JSON file's contents; a file that cannot be read or parsed throws
+ * problem(text), its text naming why (`missing` for a file that does not exist).
+ */
+export function readJsonFile(file: string, problem: (text: string) => Error, missing?: string): unknown {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigError(file, [`cannot read: ${(e as Error).message}`]);
+    const err = e as NodeJS.ErrnoException;
+    throw problem(err.code === 'ENOENT' && missing ? missing : `cannot read: ${err.message}`);
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(file, [`not valid JSON: ${(e as Error).message}`]);
+    throw problem(`not valid JSON: ${(e as Error).message}`);
   }
-  return parseConfig(json, file);
+}
+
+export function loadConfig(file: string | undefined): BrokerConfig {
+  if (!file) return { broker: defaultSettings(), devices: {} };
+  return parseConfig(readJsonFile(file, (t) => new ConfigError(file, [t])), file);
 }
 
 const big = (v: Num) => BigInt(v);

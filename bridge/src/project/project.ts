@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import Ajv from 'ajv';
 import configSchema from '../../schema/cosim-config.schema.json';
 import schema from '../../schema/cosim-project.schema.json';
-import { DeviceOverride, schemaProblems } from '../broker/config';
+import { DeviceOverride, readJsonFile, schemaProblems } from '../broker/config';
 import { repoRoot } from '../orchestrate/process';
 
 export const DESCRIPTOR = 'cosim.json';
@@ -123,20 +123,8 @@ export function descriptorPath(spec: string): string {
 
 export function loadProject(spec: string): Project {
   const file = descriptorPath(spec);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new ProjectError(file, [err.code === 'ENOENT' ? `no ${DESCRIPTOR} here (a device project is a folder holding one; 'cosim init DIR' creates one)` : `cannot read: ${err.message}`]);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new ProjectError(file, [`not valid JSON: ${(e as Error).message}`]);
-  }
-  return parseProject(json, file);
+  const missing = `no ${DESCRIPTOR} here (a device project is a folder holding one; 'cosim init DIR' creates one)`;
+  return parseProject(readJsonFile(file, (t) => new ProjectError(file, [t]), missing), file);
 }
 
 export function parseProject(json: unknown, file: string): Project {

@@ -339,31 +339,53 @@ static void cosim_hdr_simple(cosim_hdr *h, uint8_t type, uint32_t tag)
     h->tag = tag;
 }
 
-/*
- * Queue one message for the I/O thread (any thread). A message that does
- * not fit, or that no broker would take, is refused: the caller reports or
- * fails what it was for.
- */
-static bool cosim_post(CosimPCIeState *s, const cosim_hdr *h,
-                       const void *payload)
+/* A tag for a message no one waits on; never 0 (under lock). */
+static uint32_t cosim_next_tag_locked(CosimPCIeState *s)
 {
-    CosimOut *o;
+    return ++s->tag_seq ? s->tag_seq : ++s->tag_seq;
+}
 
-    qemu_mutex_lock(&s->lock);
-    if (s->gone || s->outq_len >= COSIM_OUTQ_MAX) {
-        qemu_mutex_unlock(&s->lock);
-        return false;
-    }
-    o = g_malloc(sizeof(*o) + h->payload_len);
+typedef enum CosimPost {
+    COSIM_POSTED,
+    COSIM_POST_GONE,        /* no broker would take it */
+    COSIM_POST_FULL,        /* the queue is full: input waits for room */
+} CosimPost;
+
+/*
+ * Queue one message for the I/O thread (any thread), with a fresh tag if
+ * asked (taken under the same lock). A refused message is the caller's to
+ * report or fail.
+ */
+static CosimPost cosim_post(CosimPCIeState *s, const cosim_hdr *h,
+                            const void *payload, bool fresh_tag)
+{
+    CosimOut *o = g_malloc(sizeof(*o) + h->payload_len);
+    CosimPost r = COSIM_POSTED;
+
     o->h = *h;
     if (h->payload_len) {
         memcpy(o->payload, payload, h->payload_len);
     }
-    QSIMPLEQ_INSERT_TAIL(&s->outq, o, next);
-    s->outq_len++;
+    qemu_mutex_lock(&s->lock);
+    if (s->gone) {
+        r = COSIM_POST_GONE;
+    } else if (s->outq_len >= COSIM_OUTQ_MAX) {
+        r = COSIM_POST_FULL;
+        s->input_blocked = true;
+    } else {
+        if (fresh_tag) {
+            o->h.tag = cosim_next_tag_locked(s);
+        }
+        QSIMPLEQ_INSERT_TAIL(&s->outq, o, next);
+        s->outq_len++;
+    }
     qemu_mutex_unlock(&s->lock);
+    if (r != COSIM_POSTED) {
+        g_free(o);
+        return r;
+    }
     event_notifier_set(&s->wake);
-    return true;
+    return r;
 }
 
 static void cosim_msg_release(CosimMsg *m)
@@ -610,7 +632,7 @@ static uint32_t cosim_next_tag(CosimPCIeState *s)
     uint32_t tag;
 
     qemu_mutex_lock(&s->lock);
-    tag = ++s->tag_seq ? s->tag_seq : ++s->tag_seq;
+    tag = cosim_next_tag_locked(s);
     qemu_mutex_unlock(&s->lock);
     return tag;
 }
@@ -907,14 +929,16 @@ static ssize_t cosim_nic_receive(NetClientState *nc, const uint8_t *buf,
     }
     cosim_hdr_init(&h, COSIM_NIC_FRAME);
     h.payload_len = size;
-    if (!cosim_post(s, &h, buf)) {
-        if (cosim_input_full(s)) {
-            /* Keep it: qemu_flush_queued_packets resends it later. */
-            return 0;
-        }
+    switch (cosim_post(s, &h, buf, false)) {
+    case COSIM_POST_FULL:
+        /* Keep it: qemu_flush_queued_packets resends it later. */
+        return 0;
+    case COSIM_POST_GONE:
         /* No broker: a frame on a link that is down is lost. */
         qatomic_inc(&s->stats.nic_dropped);
         return size;
+    case COSIM_POSTED:
+        break;
     }
     qatomic_inc(&s->stats.nic_rx);
     trace_cosim_pcie_nic_rx(s->name, size);
@@ -936,7 +960,7 @@ static void cosim_chr_read(void *opaque, const uint8_t *buf, int size)
     }
     cosim_hdr_init(&h, COSIM_SERIAL);
     h.payload_len = size;
-    if (cosim_post(s, &h, buf)) {
+    if (cosim_post(s, &h, buf, false) == COSIM_POSTED) {
         qatomic_add(&s->stats.serial_tx_bytes, size);
         trace_cosim_pcie_serial_rx(s->name, size);
     } else {
@@ -999,9 +1023,9 @@ static void cosim_send_cfg_state(CosimPCIeState *s, bool force)
     if (!force && s->cfg_state_sent && bits == s->cfg_state) {
         return;
     }
-    cosim_hdr_simple(&h, COSIM_CFG_STATE, cosim_next_tag(s));
+    cosim_hdr_init(&h, COSIM_CFG_STATE);
     h.index = bits;
-    if (cosim_post(s, &h, NULL)) {
+    if (cosim_post(s, &h, NULL, true) == COSIM_POSTED) {
         s->cfg_state = bits;
         s->cfg_state_sent = true;
         trace_cosim_pcie_cfg_state(s->name, bits);
@@ -1429,7 +1453,7 @@ static uint64_t cosim_mmio_read(void *opaque, hwaddr addr, unsigned size)
     h.address = addr;
     h.length = size;
     deadline = cosim_now_ms() + s->timeout_ms;
-    if (!cosim_post(s, &h, NULL)) {
+    if (cosim_post(s, &h, NULL, false) != COSIM_POSTED) {
         qemu_mutex_lock(&s->lock);
         sl->done = sl->failed = true;
         g_strlcpy(sl->why, "the outbound queue is full", sizeof(sl->why));
@@ -1509,30 +1533,29 @@ static void cosim_mmio_write(void *opaque, hwaddr addr, uint64_t val,
     CosimPCIeState *s = bar->s;
     uint8_t data[8];
     cosim_hdr h;
-    bool gone;
 
-    qemu_mutex_lock(&s->lock);
-    gone = s->gone;
-    qemu_mutex_unlock(&s->lock);
-    if (gone) {
-        cosim_report(s, &s->rate_drop, "MMIO write BAR%u+0x%" HWADDR_PRIx
-                     " len %u: the broker at %s is gone: dropped", bar->nr,
-                     addr, size, s->endpoint);
-        return;
-    }
-    qatomic_inc(&s->stats.mmio_writes);
     trace_cosim_pcie_mmio_write(s->name, bar->nr, addr, size, val);
     cosim_put64(data, val);
-    cosim_hdr_simple(&h, COSIM_MMIO_WRITE, cosim_next_tag(s));
+    cosim_hdr_init(&h, COSIM_MMIO_WRITE);
     h.index = bar->nr;
     h.address = addr;
     h.length = size;
     h.payload_len = size;
-    if (!cosim_post(s, &h, data)) {
+    switch (cosim_post(s, &h, data, true)) {
+    case COSIM_POSTED:
+        qatomic_inc(&s->stats.mmio_writes);
+        break;
+    case COSIM_POST_GONE:
+        cosim_report(s, &s->rate_drop, "MMIO write BAR%u+0x%" HWADDR_PRIx
+                     " len %u: the broker at %s is gone: dropped", bar->nr,
+                     addr, size, s->endpoint);
+        break;
+    case COSIM_POST_FULL:
         qatomic_inc(&s->stats.send_errors);
         cosim_report(s, &s->rate_drop, "MMIO write BAR%u+0x%" HWADDR_PRIx
                      " len %u dropped: %u messages queued for the broker at "
                      "%s", bar->nr, addr, size, COSIM_OUTQ_MAX, s->endpoint);
+        break;
     }
 }
 
@@ -2068,8 +2091,8 @@ static void cosim_reset_hold(Object *obj, ResetType type)
     cosim_msix_use_all(s);
     pci_set_irq(PCI_DEVICE(s), 0);
     if (s->io_running) {
-        cosim_hdr_simple(&h, COSIM_RESET, cosim_next_tag(s));
-        cosim_post(s, &h, NULL);
+        cosim_hdr_init(&h, COSIM_RESET);
+        cosim_post(s, &h, NULL, true);
         cosim_send_cfg_state(s, true);
     }
 }
