@@ -505,6 +505,44 @@ int cgpu_uart_read(int fd, uint8_t *byte)
 	return 1;
 }
 
+/* ---- CPU reference ---- */
+
+void cgpu_ref_fill(void *dst, size_t len, uint32_t pattern)
+{
+	uint8_t *p = dst;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)(pattern >> (8 * (i % 4)));
+}
+
+int cgpu_ref_dispatch(unsigned kernel, uint32_t count, const int32_t *a, const int32_t *b,
+		      void *c, int32_t alpha)
+{
+	int32_t *out = c;
+	int64_t sum = 0;
+	uint32_t i;
+
+	switch (kernel) {
+	case COSIM_GPU_KERNEL_VADD:
+		/* unsigned arithmetic: the device wraps, and signed overflow is undefined in C */
+		for (i = 0; i < count; i++)
+			out[i] = (int32_t)((uint32_t)a[i] + (uint32_t)b[i]);
+		return 0;
+	case COSIM_GPU_KERNEL_SAXPY:
+		for (i = 0; i < count; i++)
+			out[i] = (int32_t)((uint32_t)alpha * (uint32_t)a[i] + (uint32_t)b[i]);
+		return 0;
+	case COSIM_GPU_KERNEL_REDUCE_SUM:
+		for (i = 0; i < count; i++)
+			sum += a[i];
+		memcpy(c, &sum, sizeof(sum));
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 /* ---- helpers ---- */
 
 uint64_t cgpu_now_ns(void)

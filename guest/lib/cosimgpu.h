@@ -2,7 +2,8 @@
 /*
  * cosimgpu.h - user-space library for the GPU front-end (1234:c0de) behind
  * /dev/cosimN: the ioctls of cosim_gpu_uapi.h, command builders from the
- * generated layouts of cosim_gpu_regs.h, DMA buffers, NIC rings, UART.
+ * generated layouts of cosim_gpu_regs.h, DMA buffers, NIC rings, UART, and
+ * the CPU reference of the operations that compute.
  * Static library: libcosimgpu.a (guest/lib/, built by scripts/build-guest.sh).
  *
  *   int fd = cgpu_open(NULL);                        // $COSIM_DEV or /dev/cosim0
@@ -146,6 +147,14 @@ void cgpu_nic_fini(struct cgpu_nic *nic);	/* disables the NIC, frees the rings *
 int cgpu_uart_write(int fd, const void *buf, size_t len, unsigned timeout_ms);
 /* Pops one byte: 1 (and *byte) if there was one, 0 if the FIFO was empty. */
 int cgpu_uart_read(int fd, uint8_t *byte);
+
+/* ---- CPU reference: the bytes the device must produce ---- */
+/* FILL: byte i of dst = byte i % 4 of pattern (the phase follows the start, not the address). */
+void cgpu_ref_fill(void *dst, size_t len, uint32_t pattern);
+/* DISPATCH on count elements of a (and b): VADD and SAXPY write int32 c[count],
+ * REDUCE_SUM one int64 at c (any alignment). 0, or -EINVAL for an unknown kernel. */
+int cgpu_ref_dispatch(unsigned kernel, uint32_t count, const int32_t *a, const int32_t *b,
+		      void *c, int32_t alpha);
 
 /* ---- helpers ---- */
 uint64_t cgpu_now_ns(void);		/* CLOCK_MONOTONIC */

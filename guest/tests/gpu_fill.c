@@ -10,14 +10,6 @@
 #define PLAN 5
 #define BIG 100000
 
-static void expect_fill(uint8_t *want, size_t off, size_t len, uint32_t pat)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		want[off + i] = (uint8_t)(pat >> (8 * (i % 4)));
-}
-
 int main(void)
 {
 	struct cgpu_buf buf;
@@ -39,7 +31,7 @@ int main(void)
 	memset(want, 0xee, 8192);
 	for (n = 0, i = 0; i < 8; i++) {
 		c[n++] = cgpu_fill(buf.bus + i * 64 + i, 1 + 5 * i, pat, 0);
-		expect_fill(want, i * 64 + i, 1 + 5 * i, pat);
+		cgpu_ref_fill(want + i * 64 + i, 1 + 5 * i, pat);
 	}
 	rc = run(c, n, "8 FILLs");
 	if (rc)
@@ -50,7 +42,7 @@ int main(void)
 	/* 2: 100000 bytes from an odd address, across many chunks */
 	memset(buf.ptr, 0x33, BIG + 8192);
 	memset(want, 0x33, BIG + 8192);
-	expect_fill(want, 4093, BIG, ~pat);
+	cgpu_ref_fill(want + 4093, BIG, ~pat);
 	rc = run1(cgpu_fill(buf.bus + 4093, BIG, ~pat, 0), "FILL 100000 bytes");
 	if (rc)
 		tap_fail(strerror(-rc), "FILL guest %d bytes at +4093", BIG);
@@ -60,8 +52,8 @@ int main(void)
 	/* 3-4: VRAM, checked through BAR4 reads and through a COPY back */
 	memset(want, 0x44, 4096);
 	rc = vram_write(0x20000, want, 4096);
-	expect_fill(want, 5, 21, pat);
-	expect_fill(want, 1024, 3000, pat ^ 0x5a5a5a5a);
+	cgpu_ref_fill(want + 5, 21, pat);
+	cgpu_ref_fill(want + 1024, 3000, pat ^ 0x5a5a5a5a);
 	c[0] = cgpu_fill(0x20000 + 5, 21, pat, CGPU_DST_VRAM);
 	c[1] = cgpu_fill(0x20000 + 1024, 3000, pat ^ 0x5a5a5a5a, CGPU_DST_VRAM);
 	if (!rc)

@@ -276,8 +276,7 @@ int check_kernel(unsigned kernel, uint32_t count, int32_t alpha, int inplace)
 		int64_t sum = 0, g64 = 0;
 		uint32_t after = 0;
 
-		for (i = 0; i < count; i++)
-			sum += a[i];
+		cgpu_ref_dispatch(kernel, count, a, b, &sum, alpha);
 		rc = vram_read(vr, got, 16);
 		memcpy(&g64, got, 8);
 		memcpy(&after, &got[2], 4);
@@ -297,14 +296,9 @@ int check_kernel(unsigned kernel, uint32_t count, int32_t alpha, int inplace)
 		}
 		return tap_ok(1, "%s = %lld", what, (long long)sum);
 	}
-	for (i = 0; i < span; i++) {
-		if (i >= count)
-			want[i] = (int32_t)guard;
-		else if (kernel == COSIM_GPU_KERNEL_VADD)
-			want[i] = (int32_t)((uint32_t)a[i] + (uint32_t)b[i]);
-		else
-			want[i] = (int32_t)((uint32_t)alpha * (uint32_t)a[i] + (uint32_t)b[i]);
-	}
+	cgpu_ref_dispatch(kernel, count, a, b, want, alpha);
+	for (i = count; i < span; i++)
+		want[i] = (int32_t)guard;
 	rc = vram_read(vc, got, (size_t)span * 4);
 	if (rc) {
 		tap_fail(strerror(-rc), "%s: reading C back", what);
