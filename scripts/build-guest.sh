@@ -115,8 +115,12 @@ if [ -z "$deb" ]; then
 fi
 log "extracting vmlinuz-$abi"
 mods="./lib/modules/$abi"
+# virtio-net (with what it depends on) is the baseline VM's NIC in `cosim compare`.
+virtio_net_kos=(drivers/virtio/virtio.ko drivers/virtio/virtio_ring.ko drivers/virtio/virtio_pci_legacy_dev.ko
+                drivers/virtio/virtio_pci_modern_dev.ko drivers/virtio/virtio_pci.ko net/core/failover.ko
+                drivers/net/net_failover.ko drivers/net/virtio_net.ko)
 dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" "./boot/vmlinuz-$abi" "./boot/config-$abi" \
-  "$mods/modules.builtin" "$mods/modules.builtin.modinfo"
+  "$mods/modules.builtin" "$mods/modules.builtin.modinfo" "${virtio_net_kos[@]/#/$mods/kernel/}"
 mv "$tmp/boot/vmlinuz-$abi" "$tmp/out/vmlinuz"
 mv "$tmp/boot/config-$abi" "$tmp/out/kernel.config"
 # What the guest relies on being built in (no other modules are shipped).
@@ -128,8 +132,10 @@ done
 # 5. Static helpers of the runner.
 log "building the runner's helpers"
 cflags=(-O2 -Wall -Wextra -Werror)
-gcc -static -s "${cflags[@]}" -o "$tmp/cosim-clock" guest/initramfs/cosim-clock.c >&2 ||
-  die "cosim-clock failed to build"
+for helper in cosim-clock cosim-pattern; do
+  gcc -static -s "${cflags[@]}" -o "$tmp/$helper" "guest/initramfs/$helper.c" >&2 ||
+    die "$helper failed to build"
+done
 
 # 6. Dynamic executables from Debian (pciutils) with the libraries they load.
 copy_with_libs() {	# copy_with_libs ROOT BINARY
@@ -155,14 +161,20 @@ install -m 0755 guest/initramfs/run-suite "$r/cosim/run-suite"
 install -m 0755 guest/initramfs/wait-dev "$r/usr/bin/wait-dev"
 install -m 0644 guest/initramfs/profile "$r/etc/profile"
 install -m 0755 "$tmp/cosim-clock" "$r/cosim/clock"
+install -m 0755 "$tmp/cosim-pattern" "$r/usr/bin/cosim-pattern"
+install -m 0755 guest/initramfs/net-up "$r/usr/bin/net-up"
 # Debian's pciutils decode capabilities (MSI-X, PCIe) that busybox's lspci does not.
 rm -f "$r/usr/bin/lspci" "$r/bin/lspci" "$r/sbin/lspci"
 for b in /usr/bin/lspci /usr/bin/setpci; do copy_with_libs "$r" "$b"; done
-# Module indexes of the built-in drivers only, so that lspci -k (libkmod)
-# finds what it looks for; the project's modules are loaded by path.
+# Module indexes of the built-in drivers and virtio-net, so that lspci -k
+# (libkmod) finds what it looks for and `modprobe virtio_net` works; the
+# project's modules are loaded by path.
 mkdir -p "$r/lib/modules/$abi"
 cp "$tmp/lib/modules/$abi/modules.builtin" "$tmp/lib/modules/$abi/modules.builtin.modinfo" "$r/lib/modules/$abi/"
-: > "$r/lib/modules/$abi/modules.order"
+for ko in "${virtio_net_kos[@]}"; do
+  install -D -m 0644 "$tmp/lib/modules/$abi/kernel/$ko" "$r/lib/modules/$abi/kernel/$ko"
+done
+printf '%s\n' "${virtio_net_kos[@]/#/kernel/}" > "$r/lib/modules/$abi/modules.order"
 depmod -b "$r" "$abi" || die "depmod failed"
 [ -f /usr/share/misc/pci.ids ] && install -D -m 0644 /usr/share/misc/pci.ids "$r/usr/share/misc/pci.ids"
 # The kernel opens /dev/console before /init runs; /init remounts /dev anyway.

@@ -11,6 +11,10 @@ import { builtinNames, ProjectError, resolveProject } from '../project/project';
 import { BootOptions, prepare, shell } from '../run/boot';
 import { regress, regressPassed, regressTable } from '../run/regress';
 import { reportTable, run, runPassed } from '../run/run';
+import { compare, comparePassed, VmChoice } from '../compare/compare';
+import { compareJson, compareTable, writeMarkdown } from '../compare/report';
+import { repoRoot } from '../orchestrate/process';
+import * as path from 'node:path';
 import { mergeJunit, parseShard, Shard } from '../run/suite';
 import { createLogger, LOG_LEVELS } from '../util/log';
 import { bigOpt, Command, helpText, intOpt, OptSpec, parse, UsageError } from './args';
@@ -71,7 +75,7 @@ const SELFTEST: Command = {
 };
 
 /** The built-in project each booting command runs without --project or --device. */
-const DEFAULT_DEVICE = { run: 'example', regress: 'gpu', shell: 'gpu' } as const;
+const DEFAULT_DEVICE = { run: 'example', regress: 'gpu', shell: 'gpu', compare: 'gpu' } as const;
 
 /** Options every command that boots the guest takes (run, regress, shell). */
 const bootOptionSpecs = (defaultDevice: string): Record<string, OptSpec> => ({
@@ -136,6 +140,34 @@ const SHELL: Command = {
   details: "Ctrl-A X (QEMU's serial multiplexer) or 'poweroff' ends the shell; every process ends with it. Ctrl-A H lists the other keys.",
 };
 
+const COMPARE: Command = {
+  name: 'compare',
+  summary: "Boot two VMs linked through the device's NIC, run the project's compare workloads and the network workloads in both, and print them side by side. Exits non-zero if an output differs or a workload fails.",
+  usage: 'cosim compare [options]',
+  options: {
+    'b-project': { type: 'string', arg: 'DIR', help: 'VM B is a device VM running this project instead of the baseline VM (stock QEMU, virtio-net, no device)' },
+    'b-device': { type: 'string', arg: 'NAME', help: 'VM B is a device VM running this built-in project' },
+    'b-sim': { type: 'string', arg: 'PATH', help: "VM B is a device VM running this simulator binary (A's project)" },
+    'b-define': { type: 'string', arg: 'MACRO', multiple: true, help: "VM B is a device VM with A's project built with this define too (repeatable), e.g. COSIM_BUG_COPY_SHORT" },
+    'a-define': { type: 'string', arg: 'MACRO', multiple: true, help: "build A's RTL with this define too (repeatable)" },
+    out: { type: 'string', arg: 'DIR', help: 'output folder: report.md, link.pcap, the consoles and UART logs (default: build/compare/<time>)' },
+    json: { type: 'string', arg: 'FILE', help: 'write the report as JSON' },
+    grep: { type: 'string', arg: 'REGEX', help: 'run only the workloads whose name matches (net:link, net:ping, net:tcp-a-to-b, net:tcp-b-to-a, and the project\'s)' },
+    'keep-going': { type: 'boolean', help: 'run the remaining workloads after one differs or fails (default: stop at the first)' },
+    seed: { type: 'string', arg: 'N', help: 'COSIM_SEED in both guests, and the TCP payload (default: random, printed)' },
+    'no-net': { type: 'boolean', help: 'leave out the network workloads (a device without a NIC)' },
+    'tcp-bytes': { type: 'string', arg: 'BYTES', help: 'bytes each TCP transfer sends', default: String(8 << 20) },
+    'ping-count': { type: 'string', arg: 'N', help: 'pings each way', default: '20' },
+    ...(({ broker: _b, hdl: _h, ...rest }) => rest)(bootOptionSpecs(DEFAULT_DEVICE.compare)),
+  },
+  details: [
+    'VM A is the device VM (--project/--device, default gpu). VM B is the baseline VM unless a --b-* option makes it a second device VM (an A/B of two RTL builds).',
+    'The two NICs share a private Ethernet segment of QEMU dgram netdevs on loopback (A 10.77.0.1, B 10.77.0.2); no tap, bridge or root is needed.',
+    "Workloads: the project's cosim.json \"compare.workloads\" (compared by exit status and stdout digest, the first differing byte located on a mismatch), then net:link, net:ping (RTT p50/p99, loss, both ways) and net:tcp-a-to-b / net:tcp-b-to-a (bulk TCP with busybox httpd and wget, checksums compared at both ends).",
+    '--wave applies to VM A.',
+  ].join('\n'),
+};
+
 const INIT: Command = {
   name: 'init',
   summary: 'Create a device project that works at once: RTL around cosim_bridge, a kernel module, a C and a shell guest test, a testbench test, cosim.json and a README.',
@@ -156,7 +188,7 @@ const JUNIT_MERGE: Command = {
   options: {},
 };
 
-const COMMANDS = [RUN, REGRESS, SHELL, INIT, BROKER, CLIENT, SELFTEST, JUNIT_MERGE];
+const COMMANDS = [RUN, REGRESS, SHELL, COMPARE, INIT, BROKER, CLIENT, SELFTEST, JUNIT_MERGE];
 
 function topHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -195,6 +227,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === REGRESS) return await runRegress(values);
     if (cmd === JUNIT_MERGE) return junitMerge(positionals);
     if (cmd === SHELL) return await runShell(values);
+    if (cmd === COMPARE) return await runCompare(values);
     if (cmd === INIT) return runInit(values, positionals);
     return await runSelftest(values);
   } catch (e) {
@@ -411,6 +444,52 @@ async function runShell(v: Values): Promise<number> {
     for (const p of r.problems) console.error(`cosim shell: ${p}`);
     if (o.signal?.aborted) return 130;
     return r.rc;
+  } finally {
+    o.release();
+  }
+}
+
+async function runCompare(v: Values): Promise<number> {
+  let grep: RegExp | undefined;
+  try {
+    grep = v.grep !== undefined ? new RegExp(str(v.grep)!) : undefined;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const o = bootOptions(v, true, DEFAULT_DEVICE.compare);
+  const list = (k: string) => (v[k] as string[] | undefined) ?? [];
+  const bDevice = v['b-project'] !== undefined || v['b-device'] !== undefined || v['b-sim'] !== undefined || list('b-define').length > 0;
+  let bProject = o.project;
+  if (v['b-project'] !== undefined || v['b-device'] !== undefined) {
+    try {
+      bProject = resolveProject({ project: str(v['b-project']), device: str(v['b-device']) });
+    } catch (e) {
+      if (e instanceof ProjectError) throw e;
+      throw new UsageError((e as Error).message.replace(/--(project|device)/g, '--b-$1'));
+    }
+  }
+  const a: VmChoice = { project: o.project, sim: o.sim, defines: list('a-define') };
+  const b: VmChoice = bDevice ? { project: bProject, sim: str(v['b-sim']), defines: list('b-define') } : { baseline: true, project: o.project, defines: [] };
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  const outDir = path.resolve(str(v.out) ?? path.join(repoRoot, 'build', 'compare', stamp));
+  try {
+    const report = await compare({
+      ...o,
+      a,
+      b,
+      seed: o.seed!,
+      outDir,
+      grep,
+      keepGoing: Boolean(v['keep-going']),
+      net: !v['no-net'],
+      tcpBytes: intOpt(v['tcp-bytes'], 'tcp-bytes', 1),
+      pingCount: intOpt(v['ping-count'], 'ping-count', 1),
+    });
+    writeMarkdown(report);
+    if (v.json) fs.writeFileSync(str(v.json)!, compareJson(report));
+    console.log(compareTable(report));
+    if (o.signal?.aborted) return 130;
+    return comparePassed(report) ? 0 : 1;
   } finally {
     o.release();
   }

@@ -28,14 +28,21 @@ export class Proc {
     readonly label: string,
     cmd: string,
     args: string[],
-    /** interactive: the child shares this process's terminal (stdin and stdout); stderr is still captured. */
-    opts: { echo?: (line: string) => void; env?: NodeJS.ProcessEnv; cwd?: string; interactive?: boolean } = {},
+    /**
+     * interactive: the child shares this process's terminal (stdin and stdout); stderr is still captured.
+     * input: stdin is a pipe that write() feeds. stdout: gets stdout lines instead of echo (kept apart from stderr).
+     */
+    opts: { echo?: (line: string) => void; stdout?: (line: string) => void; env?: NodeJS.ProcessEnv; cwd?: string; interactive?: boolean; input?: boolean } = {},
   ) {
-    this.child = spawn(cmd, args, { stdio: [opts.interactive ? 'inherit' : 'ignore', opts.interactive ? 'inherit' : 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd });
+    this.child = spawn(cmd, args, { stdio: [opts.interactive ? 'inherit' : opts.input ? 'pipe' : 'ignore', opts.interactive ? 'inherit' : 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd });
+    // A child that exits while we write must not take this process down (EPIPE).
+    this.child.stdin?.on('error', () => undefined);
     live.add(this.child);
     const echo = opts.echo ?? ((line: string) => process.stderr.write(`[${label}] ${line}\n`));
     if (this.child.stdout) {
+      const out = opts.stdout;
       readline.createInterface({ input: this.child.stdout }).on('line', (l) => {
+        if (out) return out(l);
         this.stdoutLines.push(l);
         echo(l);
       });
@@ -56,6 +63,14 @@ export class Proc {
         resolve(this.exit);
       });
     });
+  }
+
+  /** Writes to the child's stdin (opts.input); false once the child has gone. */
+  write(text: string): boolean {
+    const s = this.child.stdin;
+    if (!s || !s.writable || !this.running) return false;
+    s.write(text);
+    return true;
   }
 
   get running(): boolean {

@@ -36,6 +36,12 @@ export interface ProjectTest {
   result: 'tap' | 'exit';
 }
 
+export interface CompareWorkload {
+  name: string;
+  command: string;
+  timeoutS?: number;
+}
+
 export interface ProjectGuest {
   modules: ProjectModule[];
   cflags: string[];
@@ -70,6 +76,8 @@ export interface Project {
   testbench: string[];
   qemu: { memoryMb?: number; cpus?: number; args: string[]; kernelArgs?: string };
   broker?: DeviceOverride;
+  /** What `cosim compare` runs in both VMs. */
+  compare: CompareWorkload[];
 }
 
 export class ProjectError extends Error {
@@ -112,6 +120,7 @@ type Raw = {
   testbench?: string[];
   qemu?: { memory?: number; cpus?: number; args?: string[]; kernelArgs?: string };
   broker?: DeviceOverride;
+  compare?: { workloads?: { name: string; command: string; timeout?: number }[] };
 };
 
 /** The descriptor of a folder, or the file itself. */
@@ -194,7 +203,9 @@ export function parseProject(json: unknown, file: string): Project {
     testbench: list('testbench', raw.testbench),
     qemu: { memoryMb: raw.qemu?.memory, cpus: raw.qemu?.cpus, args: raw.qemu?.args ?? [], kernelArgs: raw.qemu?.kernelArgs },
     broker: raw.broker,
+    compare: (raw.compare?.workloads ?? []).map((w) => ({ name: w.name, command: w.command, timeoutS: w.timeout })),
   };
+  dupes('compare.workloads', project.compare.map((w) => w.name), problems);
   if (problems.length) throw new ProjectError(file, problems);
   return project;
 }

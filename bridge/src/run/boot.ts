@@ -135,7 +135,7 @@ export interface BootReport {
 const DEVICE_NAME = 'dev0';
 
 /** The processes of one boot: the broker, the HDL side and QEMU. */
-interface Session {
+export interface Session {
   /** This run's broker; undefined with --broker (one started elsewhere). */
   broker?: Broker;
   qemu: Proc;
@@ -147,20 +147,13 @@ interface Session {
 }
 
 /**
- * Starts the broker, the HDL side and QEMU booting the project's guest.
- * `guestArgs` are extra kernel command line options for /init; `console`
- * gets QEMU's output line by line, or `interactive` hands it the terminal.
+ * QEMU's arguments for a guest of ours: the machine, the kernel and
+ * initramfs, the serial console on stdio. The device VM and `cosim
+ * compare`'s baseline VM share them.
  */
-async function startSession(env: Env, o: BootOptions, guestArgs: string[], console: { line?: (l: string) => void; interactive?: boolean }): Promise<Session> {
-  const problems: string[] = [];
-  const { qemuBin, guest, accel } = env;
+export function guestMachineArgs(env: Pick<Env, 'guest' | 'accel'>, o: Pick<BootOptions, 'project' | 'memoryMb' | 'cpus' | 'seed' | 'kernelArgs'>, guestArgs: string[], interactive = false): string[] {
   const p = o.project;
-  const backend = o.brokerEndpoint ? { qemuEndpoint: o.brokerEndpoint } : await startBackend(env, o, problems);
-  const qemuEndpoint = backend.qemuEndpoint;
-
-  const wiring = await deviceBackends(qemuEndpoint);
   const append = [
-    'cosim.nic=loop',
     'console=ttyS0',
     'panic=-1',
     'quiet',
@@ -170,24 +163,59 @@ async function startSession(env: Env, o: BootOptions, guestArgs: string[], conso
     ...(o.kernelArgs ? [o.kernelArgs] : []),
   ].join(' ');
   const cpus = o.cpus ?? p.qemu.cpus ?? 1;
-  const qemuArgs = [
-    ...(accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', cpus > 1 ? 'tcg,thread=multi' : 'tcg']),
+  return [
+    ...(env.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', cpus > 1 ? 'tcg,thread=multi' : 'tcg']),
     '-M', 'q35',
     '-m', String(p.qemu.memoryMb ?? o.memoryMb),
     '-smp', String(cpus),
-    '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none', '-serial', console.interactive ? 'mon:stdio' : 'stdio', '-no-reboot',
-    '-kernel', guest.kernel,
-    '-initrd', guest.initrd,
+    '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none', '-serial', interactive ? 'mon:stdio' : 'stdio', '-no-reboot',
+    '-kernel', env.guest.kernel,
+    '-initrd', env.guest.initrd,
     '-append', append,
-    ...wiring.qemuArgs,
+  ];
+}
+
+/** Where the device's UART and NIC go; by default a file and a netdev that loops every frame back. */
+export interface DeviceWiring {
+  uartFile: string;
+  /** QEMU arguments defining netdev 'cosim-nic' (and anything attached to it). */
+  netdev: string[];
+  /** The NIC's frames come back to it (cosim.nic=loop for the guest tests). */
+  nicLoop: boolean;
+}
+
+/** The console of a session: line by line, the terminal (interactive), and whether stdin is a pipe (Proc.write). */
+export interface SessionConsole {
+  line?: (l: string) => void;
+  interactive?: boolean;
+  input?: boolean;
+}
+
+/**
+ * Starts the broker, the HDL side and QEMU booting the project's guest.
+ * `guestArgs` are extra kernel command line options for /init; `console`
+ * gets QEMU's output line by line, or `interactive` hands it the terminal.
+ */
+export async function startSession(env: Env, o: BootOptions, guestArgs: string[], console: SessionConsole, wiringFor: (endpoint: string) => Promise<DeviceWiring> = loopWiring): Promise<Session> {
+  const problems: string[] = [];
+  const backend = o.brokerEndpoint ? { qemuEndpoint: o.brokerEndpoint } : await startBackend(env, o, problems);
+  const qemuEndpoint = backend.qemuEndpoint;
+  const wiring = await wiringFor(qemuEndpoint);
+  const qemuArgs = [
+    ...guestMachineArgs(env, o, [...(wiring.nicLoop ? ['cosim.nic=loop'] : []), ...guestArgs], console.interactive),
+    '-chardev', `file,id=cosim-uart,path=${wiring.uartFile}`,
+    ...wiring.netdev,
     '-device', `cosim-pcie,endpoint=${qemuEndpoint},name=${DEVICE_NAME},timeout-ms=${o.mmioTimeoutMs},chardev=cosim-uart,netdev=cosim-nic`,
-    ...p.qemu.args,
+    ...o.project.qemu.args,
     ...o.qemuArgs,
   ];
-  o.log.debug({ qemu: qemuBin, args: qemuArgs }, 'starting QEMU');
-  const qemu = new Proc('qemu', qemuBin, qemuArgs, {
+  o.log.debug({ qemu: env.qemuBin, args: qemuArgs }, 'starting QEMU');
+  const qemu = new Proc('qemu', env.qemuBin, qemuArgs, {
     interactive: console.interactive,
-    echo: console.interactive ? (l) => process.stderr.write(`[qemu] ${l}\n`) : (l) => console.line?.(l),
+    input: console.input,
+    // A driven console gets the guest's lines alone: QEMU's own messages cannot pass for the guest's.
+    stdout: console.input ? console.line : undefined,
+    echo: console.interactive ? (l) => process.stderr.write(`[qemu] ${l}\n`) : console.input ? (l) => o.echo(`[qemu] ${l}`) : (l) => console.line?.(l),
   });
   return {
     broker: 'broker' in backend ? backend.broker : undefined,
@@ -402,21 +430,19 @@ export async function shell(env: Env, o: BootOptions, exec: string | undefined, 
  * socket that sends every frame back to itself (a normal netdev), so guest
  * tests can check both channels end to end. Only loopback addresses are used.
  */
-async function deviceBackends(endpoint: string): Promise<{ qemuArgs: string[]; uartFile: string }> {
+async function loopWiring(endpoint: string): Promise<DeviceWiring> {
   const port = await freeUdpPort();
   const uartFile = `${ipcPath(endpoint) ?? path.join(repoRoot, 'build', 'run')}.uart`;
   fs.writeFileSync(uartFile, '');
-  const at = `type=inet,host=127.0.0.1,port=${port}`;
-  return {
-    uartFile,
-    qemuArgs: [
-      '-chardev', `file,id=cosim-uart,path=${uartFile}`,
-      '-netdev', `dgram,id=cosim-nic,${at.replace(/(\w+)=/g, 'local.$1=')},${at.replace(/(\w+)=/g, 'remote.$1=')}`,
-    ],
-  };
+  return { uartFile, netdev: ['-netdev', dgramNetdev('cosim-nic', port, port)], nicLoop: true };
 }
 
-function freeUdpPort(): Promise<number> {
+/** A QEMU netdev that sends its frames as UDP datagrams between two loopback ports. */
+export function dgramNetdev(id: string, localPort: number, remotePort: number): string {
+  return `dgram,id=${id},local.type=inet,local.host=127.0.0.1,local.port=${localPort},remote.type=inet,remote.host=127.0.0.1,remote.port=${remotePort}`;
+}
+
+export function freeUdpPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const sock = dgram.createSocket('udp4');
     sock.on('error', reject);
