@@ -21,7 +21,8 @@
  * With COSIM_CAP_GPU the driver also owns the command ring (submission,
  * fences woken by the completion vector, error recording on the error
  * vector, soft reset and resume): /sys/class/cosim/cosimN/gpu_state and the
- * COSIM_GPU_IOC_* ioctls.
+ * COSIM_GPU_IOC_* ioctls. A GPU with a NIC is also a network interface
+ * (ethN, cosim_gpu_net.c).
  *
  * Probe order (each step undone in reverse on error and on remove):
  *   pci_enable_device -> dma_set_mask_and_coherent(64, else 32) ->
@@ -29,9 +30,10 @@
  *   pci_alloc_irq_vectors(MSI-X, all) + request_irq(each)
  *     [or INTx: one shared request_irq, causes from the status register] ->
  *   [GPU: ring + fence memory, soft reset, ring programmed and enabled] ->
- *   cdev + device.
+ *   cdev + device -> [GPU with a NIC: network interface registered].
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+/* First: it sets pr_fmt for every printk below. */
+#include "cosim_gpu.h"
 
 #include <linux/module.h>
 #include <linux/pci.h>
@@ -56,10 +58,6 @@
 #include <linux/delay.h>
 #include <linux/sched/signal.h>
 
-#include "cosim_gpu_uapi.h"
-#include "cosim_gpu_regs.h"
-
-#define DRV_NAME	"cosim_gpu"
 #define CLASS_NAME	"cosim"
 #define COSIM_MAX_DEVS	64
 
@@ -91,65 +89,6 @@ MODULE_PARM_DESC(ring_entries, "GPU command ring entries at probe (power of two,
 #define GPU_RING_MAX		COSIM_GPU_RING_MAX_ENTRIES
 #define GPU_CMD			COSIM_GPU_CMD_SIZE
 #define GPU_SUBMIT_TIMEOUT_MS	10000
-#define GPU_RESET_TIMEOUT_MS	2000
-
-/* The GPU front-end's command ring as the driver keeps it. */
-struct cosim_gpu {
-	/* serializes submit, reset and resume (ring tail and programming) */
-	struct mutex lock;
-	void *ring;			/* GPU_RING_MAX entries allocated, `entries` used */
-	dma_addr_t ring_bus;
-	u32 entries;
-	u32 tail;			/* next entry the driver writes */
-	u32 head;			/* last RING_HEAD read */
-	bool enabled;
-	u64 *fence;			/* fence memory: the device writes sequence numbers here */
-	dma_addr_t fence_bus;
-	atomic64_t seq;			/* last sequence number submitted */
-	wait_queue_head_t wq;		/* fence waiters: completion/error vectors, reset */
-	bool poll;			/* no completion/error vectors: waiters poll */
-	/* error state, written by the error thread and by reset/resume */
-	struct mutex err_lock;
-	bool halted;
-	u32 err_code, err_head;
-	u64 err_addr, err_completed;
-	u64 errors, resets, resumes;
-	/* sequence numbers (lost_lo, lost_hi] were lost to the last soft reset */
-	u64 lost_lo, lost_hi;
-};
-
-struct cosim_vec {
-	struct cosim_dev *cd;
-	unsigned int index;
-	int irq;			/* Linux irq number, -1 if not requested */
-	atomic64_t count;
-	wait_queue_head_t wq;
-	char name[32];
-};
-
-struct cosim_dev {
-	struct kref ref;
-	struct pci_dev *pdev;
-	u32 caps;			/* COSIM_CAP_* from the id table */
-	bool removing;			/* remove started: long polls give up */
-	int minor;
-	struct cdev cdev;
-	struct device *chardev;
-	/* held for read by every file operation, for write by remove */
-	struct rw_semaphore lock;
-	bool dead;
-	void __iomem *bar[COSIM_NUM_BARS];
-	u8 irq_mode;
-	unsigned int nvec;		/* MSI-X vectors, or INTx causes (per-vector counters) */
-	int intx_irq;			/* INTx mode: the Linux irq of the line, else -1 */
-	struct cosim_vec vec[COSIM_MAX_VECTORS];
-	struct cosim_gpu gpu;		/* COSIM_CAP_GPU only */
-};
-
-static bool is_gpu(const struct cosim_dev *cd)
-{
-	return cd->caps & COSIM_CAP_GPU;
-}
 
 struct cosim_buf {
 	struct list_head node;
@@ -211,6 +150,8 @@ static irqreturn_t cosim_vec_fired(struct cosim_vec *v)
 		/* Error: the registers are read in the thread (MMIO may be slow). */
 		else if (v->index == COSIM_GPU_VEC_ERROR)
 			return IRQ_WAKE_THREAD;
+		else if (v->index == COSIM_GPU_VEC_NIC)
+			cosim_net_irq(cd);
 	}
 	return IRQ_HANDLED;
 }
@@ -333,6 +274,18 @@ static int cosim_setup_intx(struct cosim_dev *cd)
 	return 0;
 }
 
+/* No handler of cd's runs any more once this returns (they may still start). */
+void cosim_sync_irqs(struct cosim_dev *cd)
+{
+	unsigned int i;
+
+	if (cd->intx_irq >= 0)
+		synchronize_irq(cd->intx_irq);
+	for (i = 0; i < cd->nvec; i++)
+		if (cd->vec[i].irq >= 0)
+			synchronize_irq(cd->vec[i].irq);
+}
+
 static void cosim_free_irqs(struct cosim_dev *cd)
 {
 	unsigned int i;
@@ -421,16 +374,6 @@ err:
 
 /* ------------------------------------------------------------------ */
 /* GPU front-end: command ring, fences, errors, reset                 */
-
-static u64 gpu_rd(struct cosim_dev *cd, u32 off)
-{
-	return readq(cd->bar[COSIM_GPU_BAR_REGS] + off);
-}
-
-static void gpu_wr(struct cosim_dev *cd, u32 off, u64 val)
-{
-	writeq(val, cd->bar[COSIM_GPU_BAR_REGS] + off);
-}
 
 static const char *gpu_err_name(u32 code)
 {
@@ -530,12 +473,8 @@ static int gpu_wait_reset_done(struct cosim_dev *cd, unsigned int timeout_ms)
 	}
 }
 
-/*
- * Soft reset, then the ring: RING_BASE/RING_SIZE/FENCE_ADDR, INT_MASK 0,
- * RING_CTRL.ENABLE. Work not completed is lost (its waiters get EIO).
- * Called with g->lock held.
- */
-static int gpu_hw_init(struct cosim_dev *cd, u32 entries, unsigned int timeout_ms)
+/* The body of gpu_hw_init, without the network interface. */
+static int gpu_hw_reset(struct cosim_dev *cd, u32 entries, unsigned int timeout_ms)
 {
 	struct cosim_gpu *g = &cd->gpu;
 	u64 st, done, seq;
@@ -579,6 +518,24 @@ static int gpu_hw_init(struct cosim_dev *cd, u32 entries, unsigned int timeout_m
 	}
 	g->enabled = true;
 	return 0;
+}
+
+/*
+ * Soft reset, then the ring: RING_BASE/RING_SIZE/FENCE_ADDR, INT_MASK 0,
+ * RING_CTRL.ENABLE. Work not completed is lost (its waiters get EIO).
+ * Called with g->lock held. Every soft reset but gpu_quiesce's (remove and
+ * a failed probe, when no interface is up) comes through here: the reset
+ * clears the NIC's registers too, so an interface that is up stops around
+ * it and starts again on fresh rings, whatever the outcome of the reset.
+ */
+int gpu_hw_init(struct cosim_dev *cd, u32 entries, unsigned int timeout_ms)
+{
+	int ret;
+
+	cosim_net_reset_prepare(cd);
+	ret = gpu_hw_reset(cd, entries, timeout_ms);
+	cosim_net_reset_done(cd);
+	return ret;
 }
 
 static u32 gpu_room(const struct cosim_gpu *g)
@@ -1502,6 +1459,9 @@ static int cosim_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		 cd->irq_mode == COSIM_IRQ_MODE_MSI ? "MSI" :
 		 cd->irq_mode == COSIM_IRQ_MODE_INTX ? "INTx" : "no",
 		 cd->irq_mode == COSIM_IRQ_MODE_INTX ? " on one shared line" : "");
+	/* The GPU works without its network interface: a failure is only logged. */
+	if (is_gpu(cd) && cosim_net_probe(cd))
+		dev_warn(&pdev->dev, "cosim%d: no network interface for the NIC\n", cd->minor);
 	return 0;
 
 err_cdev:
@@ -1535,6 +1495,8 @@ static void cosim_remove(struct pci_dev *pdev)
 
 	/* No new file operation starts; running ones finish first. */
 	WRITE_ONCE(cd->removing, true);
+	/* ndo_stop (if it was up) frees the NIC's rings while the device still works. */
+	cosim_net_remove(cd);
 	down_write(&cd->lock);
 	cd->dead = true;
 	up_write(&cd->lock);
@@ -1549,6 +1511,7 @@ static void cosim_remove(struct pci_dev *pdev)
 		gpu_quiesce(cd);	/* no DMA into the ring or freed buffers */
 	pci_set_drvdata(pdev, NULL);
 	cosim_free_irqs(cd);
+	cosim_net_free(cd);	/* the NIC vector's handler was the last to look at it */
 	if (is_gpu(cd))
 		gpu_free(cd);
 	cosim_unmap_bars(cd);

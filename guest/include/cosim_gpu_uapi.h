@@ -2,7 +2,7 @@
 /*
  * cosim_gpu_uapi.h - ioctl ABI of the cosim_gpu guest driver (/dev/cosimN).
  *
- * Shared by the kernel module (guest/driver/cosim_gpu.c) and the guest user
+ * Shared by the kernel module cosim_gpu.ko (guest/driver/) and the guest user
  * programs (guest/tests/). Every structure is made of fixed-width fields with
  * explicit padding, so the layout is the same for every compiler; the sizes are
  * encoded in the ioctl numbers, so a size change is a new ioctl.
