@@ -13,6 +13,12 @@ import { readPcap, summarizePcap, PcapSummary } from './pcap';
 import { makeLink, startBaselineVm, startDeviceVm, Vm, VmLabel } from './vms';
 import { Pair, runCommandWorkload, runLinkCheck, runPing, runTcp, WorkloadResult } from './workloads';
 
+/**
+ * The slowest TCP transfer --timeout is stretched for: the co-simulated NIC
+ * moves about 150 kB/s under TCG, so 8 MiB takes about a minute.
+ */
+const TCP_SLOWEST_BYTES_PER_S = 32 * 1024;
+
 /** How one VM is made. */
 export interface VmChoice {
   /** A baseline VM (no device) instead of a device VM. */
@@ -116,7 +122,7 @@ export async function compare(o: CompareOptions): Promise<CompareReport> {
         if (w) return runCommandWorkload(pair, w, o.testTimeoutS);
         if (name === 'net:link') return runLinkCheck(pair, link.pcap, o.testTimeoutS);
         if (name === 'net:ping') return runPing(pair, o.pingCount, o.testTimeoutS);
-        return runTcp(pair, name === 'net:tcp-a-to-b' ? 'A' : 'B', o.tcpBytes, o.seed, o.testTimeoutS);
+        return runTcp(pair, name === 'net:tcp-a-to-b' ? 'A' : 'B', o.tcpBytes, o.seed, o.testTimeoutS + Math.ceil(o.tcpBytes / TCP_SLOWEST_BYTES_PER_S));
       };
       const linkDown = name.startsWith('net:') && name !== 'net:link' && results.some((r) => r.kind === 'link' && !r.same);
       const r = linkDown ? { name, kind: 'ping' as const, a: { ok: false, text: 'not run: no link' }, b: { ok: false, text: 'not run: no link' }, same: false, detail: 'not run: the link check failed' } : await Promise.race([run(), aborted]);

@@ -43,10 +43,7 @@ export class GuestConsole {
   /** The QEMU process whose stdin and stdout are the console; its end fails whatever waits. */
   attach(proc: Proc): void {
     this.proc = proc;
-    void proc.exited.then(() => {
-      const why = `${this.vm} died: QEMU ${proc.describeExit()}; last console lines: ${this.lastLines()}`;
-      this.fail(why);
-    });
+    void proc.exited.then(() => this.fail((during) => `${this.vm} died${during}: QEMU ${proc.describeExit()}; ${this.lastLines()}`));
   }
 
   /** One line of QEMU's stdout (the guest's serial console). */
@@ -54,7 +51,7 @@ export class GuestConsole {
     const l = raw.replace(/\r/g, '');
     this.log.write(`${l}\n`);
     this.tail.push(l);
-    if (this.tail.length > 8) this.tail.shift();
+    if (this.tail.length > 60) this.tail.shift();
     if (l === '# cosim-serve-ready') {
       this.isReady = true;
       if (this.readyWaiter) {
@@ -65,7 +62,7 @@ export class GuestConsole {
       return;
     }
     const m = l.match(/^# cosim-guest-error (.*)$/);
-    if (m) return this.fail(`${this.vm} could not start: ${m[1]}`);
+    if (m) return this.fail(() => `${this.vm} could not start: ${m[1]}`);
     const p = this.pending;
     if (!p) return;
     if (l === `# cosim-cmd-begin ${p.id}`) {
@@ -88,7 +85,7 @@ export class GuestConsole {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.readyWaiter = undefined;
-        reject(new Error(`${this.vm} did not boot within ${timeoutS} s; last console lines: ${this.lastLines()}`));
+        reject(new Error(`${this.vm} did not boot within ${timeoutS} s; ${this.lastLines()}`));
       }, timeoutS * 1000);
       this.readyWaiter = { resolve, reject, timer };
     });
@@ -103,7 +100,7 @@ export class GuestConsole {
       const timer = setTimeout(() => {
         this.pending = undefined;
         this.stuck = what;
-        reject(new Error(`${this.vm}: ${what} did not finish within ${timeoutS} s; last console lines: ${this.lastLines()}`));
+        reject(new Error(`${this.vm}: ${what} did not finish within ${timeoutS} s; ${this.lastLines()}`));
       }, timeoutS * 1000);
       this.pending = { id, what, lines: [], started: false, resolve, reject, timer };
       if (!this.proc?.write(`${id} ${Buffer.from(script).toString('base64')}\n`)) {
@@ -123,21 +120,25 @@ export class GuestConsole {
     this.log.end();
   }
 
+  /** The kernel's own account of a crash if the console has one, else its last lines. */
   private lastLines(): string {
-    return this.tail.filter((l) => l.trim()).slice(-4).join(' | ') || 'none';
+    const crash = this.tail.find((l) => /Kernel panic|BUG:|Oops|general protection fault/.test(l));
+    if (crash) return `kernel: ${crash.replace(/^\[ *[\d.]+\] /, '')}`;
+    return `last console lines: ${this.tail.filter((l) => l.trim()).slice(-4).join(' | ') || 'none'}`;
   }
 
-  private fail(why: string): void {
+  /** Fails whatever waits; why() gets " during WHAT" when a command was running. */
+  private fail(why: (during: string) => string): void {
     if (this.readyWaiter) {
       clearTimeout(this.readyWaiter.timer);
-      this.readyWaiter.reject(new Error(why));
+      this.readyWaiter.reject(new Error(why(' while booting')));
       this.readyWaiter = undefined;
     }
     const p = this.pending;
     if (p) {
       clearTimeout(p.timer);
       this.pending = undefined;
-      p.reject(new Error(`${why} (during ${p.what})`));
+      p.reject(new Error(why(` during ${p.what}`)));
     }
   }
 }

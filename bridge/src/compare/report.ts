@@ -17,9 +17,14 @@ function ratio(a: Side, b: Side): string {
   return a.ms && b.ms ? `${(a.ms / b.ms).toFixed(2)}x` : '-';
 }
 
+/** Table cells stay short; the whole story is in the lines under the table. */
+function cell(text: string): string {
+  return text.length > 48 ? `${text.slice(0, 47)}…` : text;
+}
+
 function rows(r: CompareReport): string[][] {
   return [
-    ...r.workloads.map((w) => [w.name, w.a.text, w.b.text, w.same ? 'yes' : 'NO', time(w.a), time(w.b), ratio(w.a, w.b)]),
+    ...r.workloads.map((w) => [w.name, cell(w.a.text), cell(w.b.text), w.same ? 'yes' : 'NO', time(w.a), time(w.b), ratio(w.a, w.b)]),
     ...r.notRun.map((n) => [n, '-', '-', 'not run', '-', '-', '-']),
   ];
 }

@@ -229,7 +229,7 @@ export async function runTcp(vms: Pair, from: 'A' | 'B', bytes: number, seed: nu
   ].join('\n');
   const fetch = [
     't0=$(/cosim/clock)',
-    `timeout -s KILL ${timeoutS} wget -q -T 30 -O /tmp/rx http://${ADDR[from]}:${HTTP_PORT}/blob 2>/tmp/rx.err`,
+    `timeout -s KILL ${timeoutS} wget -q -O /tmp/rx http://${ADDR[from]}:${HTTP_PORT}/blob 2>/tmp/rx.err`,
     'rc=$?',
     't1=$(/cosim/clock)',
     'echo "# result rc=$rc ns=$((t1 - t0)) bytes=$(wc -c < /tmp/rx 2>/dev/null || echo 0) sha256=$(sha256sum < /tmp/rx | cut -c1-64)"',
