@@ -171,11 +171,15 @@ export async function runLinkCheck(vms: Pair, pcap: string, timeoutS: number): P
   };
   const [ca, cb] = await Promise.all([counters(vms.A), counters(vms.B)]);
   const frames = summarizePcap(readPcap(pcap)).frames;
-  const fmt = (c: { tx: number; rx: number } | undefined) => (c ? `sent ${c.tx} frames, received ${c.rx}` : 'counters unreadable');
-  result.detail =
-    frames === 0
-      ? `the link carried no packets: A ${fmt(ca)}; B ${fmt(cb)}; the link's capture (link.pcap) holds 0 frames`
-      : `the link carries frames (${frames} in link.pcap) but A's pings got no reply: A ${fmt(ca)}; B ${fmt(cb)}`;
+  const seen = `A's end of the link (link.pcap) saw ${frames} frames`;
+  if (!ca || !cb) {
+    result.detail = `${frames ? 'A\'s pings got no reply' : 'the link carried no packets'}; ${seen}; the NIC counters of ${ca ? 'B' : 'A'} are unreadable`;
+  } else {
+    const ways = `A sent ${ca.tx} frames and B received ${cb.rx}; B sent ${cb.tx} and A received ${ca.rx}; ${seen}`;
+    if (ca.rx === 0 && cb.rx === 0) result.detail = `the link carried no packets: ${ways}`;
+    else if (ca.rx === 0 || cb.rx === 0) result.detail = `the link carries packets one way only: ${ways}`;
+    else result.detail = `frames cross the link both ways but A's pings got no reply: ${ways}`;
+  }
   result.a = { ...a, ok: false };
   return result;
 }
