@@ -150,6 +150,7 @@ const COMPARE: Command = {
     'b-sim': { type: 'string', arg: 'PATH', help: "VM B is a device VM running this simulator binary (A's project)" },
     'b-define': { type: 'string', arg: 'MACRO', multiple: true, help: "VM B is a device VM with A's project built with this define too (repeatable), e.g. COSIM_BUG_COPY_SHORT" },
     'a-define': { type: 'string', arg: 'MACRO', multiple: true, help: "build A's RTL with this define too (repeatable)" },
+    'a-baseline': { type: 'boolean', help: 'VM A is a baseline VM too: both run stock QEMU with virtio-net, the figures of a link without the RTL, for reference' },
     out: { type: 'string', arg: 'DIR', help: 'output folder: report.md, link.pcap, the consoles and UART logs (default: build/compare/<time>)' },
     json: { type: 'string', arg: 'FILE', help: 'write the report as JSON' },
     grep: { type: 'string', arg: 'REGEX', help: 'run only the workloads whose name matches (net:link, net:ping, net:tcp-a-to-b, net:tcp-b-to-a, and the project\'s)' },
@@ -468,7 +469,7 @@ async function runCompare(v: Values): Promise<number> {
       throw new UsageError((e as Error).message.replace(/--(project|device)/g, '--b-$1'));
     }
   }
-  const a: VmChoice = { project: o.project, sim: o.sim, defines: list('a-define') };
+  const a: VmChoice = v['a-baseline'] ? { baseline: true, project: o.project, defines: [] } : { project: o.project, sim: o.sim, defines: list('a-define') };
   const b: VmChoice = bDevice ? { project: bProject, sim: str(v['b-sim']), defines: list('b-define') } : { baseline: true, project: o.project, defines: [] };
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   const outDir = path.resolve(str(v.out) ?? path.join(repoRoot, 'build', 'compare', stamp));

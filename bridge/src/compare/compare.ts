@@ -85,7 +85,6 @@ async function startVm(label: VmLabel, o: CompareOptions, c: VmChoice, link: Awa
 
 export async function compare(o: CompareOptions): Promise<CompareReport> {
   const t0 = Date.now();
-  if (o.a.baseline && o.b.baseline) throw new Error('compare: at least VM A must be a device VM');
   const names = workloadNames(o.a.project, o.net).filter((n) => !o.grep || o.grep.test(n));
   if (!names.length) throw new Error(`compare: no workload of project '${o.a.project.name}' matches${o.grep ? ` --grep ${o.grep.source}` : ''} (workloads: ${workloadNames(o.a.project, o.net).join(', ') || 'none'})`);
   fs.mkdirSync(o.outDir, { recursive: true });
