@@ -91,8 +91,8 @@ export function startBaselineVm(label: VmLabel, env: { guest: GuestImage; accel:
   const args = [
     ...guestMachineArgs(env, o, [SERVE, 'cosim.setup=0', 'cosim.modprobe=virtio_pci,virtio_net']),
     ...link.netdev[label],
-    // romfile=: no iPXE option ROM, the kernel is loaded directly.
-    '-device', 'virtio-net-pci,netdev=cosim-nic,romfile=',
+    // romfile=: no iPXE option ROM, the kernel is loaded directly. One MAC per end, should both be baselines.
+    '-device', `virtio-net-pci,netdev=cosim-nic,romfile=,mac=52:54:00:77:00:0${label === 'A' ? 1 : 2}`,
   ];
   o.log.debug({ qemu: STOCK_QEMU, args }, `starting baseline VM ${label}`);
   const qemu = new Proc(`qemu-${label}`, STOCK_QEMU, args, { input: true, stdout: (l) => console.line(l), echo: (l) => o.echo(`[qemu ${label}] ${l}`) });
