@@ -35,7 +35,7 @@ test('CFG_STATE reaches the HDL side with its bits, counted on the config channe
 test('a CFG_STATE with reserved bits is refused to the QEMU side', async () => {
   const s = await pair();
   try {
-    const err = once(s.peer, 'error');
+    const err = once(s.peer, 'unsolicited-error');
     s.peer.link.send(message(MsgType.CFG_STATE, { index: 0x35 }));
     const [text, code] = await err;
     assert.equal(code, ErrorCode.MALFORMED);

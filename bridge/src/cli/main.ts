@@ -56,6 +56,7 @@ const CLIENT: Command = {
     '  cosim client read 0 0x10 8         8-byte read',
     '  cosim client write 0 0x10 0x5      4-byte write (posted)',
     'SIZE is 1, 2, 4 or 8 bytes (default 4). Numbers are decimal or 0x hex.',
+    'A write is confirmed by a read of the same BAR behind it; a refused write exits 1 with the reason.',
   ].join('\n'),
 };
 
@@ -317,9 +318,18 @@ async function runClient(v: Values, pos: string[]): Promise<number> {
       const value = await peer.read(Number(bigOpt(args[0], 'BAR')), bigOpt(args[1], 'OFFSET'), size(args[2]));
       console.log(`0x${value.toString(16)}`);
     } else {
-      peer.write(Number(bigOpt(args[0], 'BAR')), bigOpt(args[1], 'OFFSET'), bigOpt(args[2], 'VALUE'), size(args[3]));
-      // A posted write has no completion; a read behind it proves it reached the device.
-      await peer.read(Number(bigOpt(args[0], 'BAR')), 0n, 4).catch(() => undefined);
+      const bar = Number(bigOpt(args[0], 'BAR'));
+      const writeTag = peer.write(bar, bigOpt(args[1], 'OFFSET'), bigOpt(args[2], 'VALUE'), size(args[3]));
+      const refused: string[] = [];
+      peer.on('unsolicited-error', (text, _code, tag) => tag === writeTag && refused.push(text));
+      // A posted write has no completion; a read behind it proves it reached the device, and the
+      // broker answers in order, so a refusal of the write has arrived by the time the read is answered.
+      const behind = await peer.read(bar, 0n, 4).then(
+        () => undefined,
+        (e: Error) => e.message,
+      );
+      if (refused.length) throw new Error(`the write was refused: ${refused.join('; ')}`);
+      if (behind !== undefined) throw new Error(`the write was sent, but the read behind it failed, so it may not have reached the device: ${behind}`);
     }
   } finally {
     await peer.close('client done');

@@ -22,8 +22,20 @@ export interface QemuPeerOptions {
 }
 
 export interface QemuPeerEvents extends HostEvents {
-  error: [text: string, code: number];
+  /**
+   * An ERROR no request was waiting for (a refused posted write, a bad
+   * CFG_STATE). Not 'error': EventEmitter throws an 'error' nobody listens
+   * to, and that throw, in the link's receive loop, would end the link.
+   */
+  'unsolicited-error': [text: string, code: number, tag: number];
   lost: [reason: string];
+}
+
+export interface UnsolicitedError {
+  text: string;
+  code: number;
+  /** The tag of the message it answers (a posted write's, say). */
+  tag: number;
 }
 
 export class QemuPeer extends EventEmitter<QemuPeerEvents> {
@@ -31,6 +43,9 @@ export class QemuPeer extends EventEmitter<QemuPeerEvents> {
   /** DMA, MSI-X, NIC and serial handling, shared with the testbench. */
   readonly host: HostSide;
   conf?: DeviceConf;
+  /** How many unsolicited ERRORs arrived (each also logged and emitted), and the last of them. */
+  unsolicitedErrors = 0;
+  lastError?: UnsolicitedError;
 
   constructor(opts: QemuPeerOptions) {
     super();
@@ -78,9 +93,14 @@ export class QemuPeer extends EventEmitter<QemuPeerEvents> {
     return mmioReadValue(await this.link.request(mmioReadRequest(tag, bar, offset, size), what), size, what);
   }
 
-  /** Posted: returns once queued. A later read on the same device sees it. */
-  write(bar: number, offset: bigint | number, value: bigint | number, size: AccessSize = 4): void {
-    this.link.send(mmioWriteRequest(this.link.allocTag(), bar, offset, value, size));
+  /**
+   * Posted: returns once queued, with the write's tag (a refusal comes back
+   * as an 'unsolicited-error' with that tag). A later read on the same device sees it.
+   */
+  write(bar: number, offset: bigint | number, value: bigint | number, size: AccessSize = 4): number {
+    const tag = this.link.allocTag();
+    this.link.send(mmioWriteRequest(tag, bar, offset, value, size));
+    return tag;
   }
 
   sendFrame(frame: Buffer): void {
@@ -107,7 +127,10 @@ export class QemuPeer extends EventEmitter<QemuPeerEvents> {
   private handle(m: Message): void {
     if (this.host.handle(m)) return;
     if (m.type === MsgType.ERROR) {
-      this.emit('error', m.payload.toString(), m.index);
+      // PeerLink has logged it; keep it for whoever asks later, and tell any listener.
+      this.lastError = { text: m.payload.toString(), code: m.index, tag: m.tag };
+      this.unsolicitedErrors++;
+      this.emit('unsolicited-error', this.lastError.text, m.index, m.tag);
       return;
     }
     this.link.log.warn({ type: MsgType[m.type] }, 'unexpected message for the QEMU side');

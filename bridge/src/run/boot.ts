@@ -184,9 +184,14 @@ export interface DeviceWiring {
   nicLoop: boolean;
 }
 
-/** The console of a session: line by line, the terminal (interactive), and whether stdin is a pipe (Proc.write). */
+/**
+ * The console of a session: the serial console line by line (QEMU's stdout
+ * alone), QEMU's own stderr lines (echoed as [qemu] in any case), the
+ * terminal (interactive), and whether stdin is a pipe (Proc.write).
+ */
 export interface SessionConsole {
   line?: (l: string) => void;
+  stderr?: (l: string) => void;
   interactive?: boolean;
   input?: boolean;
 }
@@ -213,9 +218,14 @@ export async function startSession(env: Env, o: BootOptions, guestArgs: string[]
   const qemu = new Proc('qemu', env.qemuBin, qemuArgs, {
     interactive: console.interactive,
     input: console.input,
-    // A driven console gets the guest's lines alone: QEMU's own messages cannot pass for the guest's.
-    stdout: console.input ? console.line : undefined,
-    echo: console.interactive ? (l) => process.stderr.write(`[qemu] ${l}\n`) : console.input ? (l) => o.echo(`[qemu] ${l}`) : (l) => console.line?.(l),
+    // The console gets the guest's lines alone. QEMU's stderr never reaches it: its messages quote
+    // text a device's peer chose (an ERROR's payload), which must not pass for a marker or a TAP line.
+    stdout: console.interactive ? undefined : console.line,
+    echo: (l) => {
+      if (console.interactive) process.stderr.write(`[qemu] ${l}\n`);
+      else o.echo(`[qemu] ${l}`);
+      console.stderr?.(l);
+    },
   });
   return {
     broker: 'broker' in backend ? backend.broker : undefined,
@@ -342,12 +352,15 @@ export async function boot(env: Env, o: BootOptions, tests: string[] | undefined
         break;
       }
       case 'suite-end':
+        if (ev.mismatch) session.problems.push(ev.mismatch);
         complete = true;
         stop();
         break;
     }
   };
-  session = await startSession(env, o, [`cosim.timeout=${o.testTimeoutS}`, ...(tests?.length ? [`cosim.tests=${tests.join(',')}`] : [])], { line: onLine });
+  // QEMU's messages during a test go with its output (JUnit's system-out), marked and never parsed.
+  const onStderr = (l: string) => parser.running?.output?.push(`[qemu] ${l}`);
+  session = await startSession(env, o, [`cosim.timeout=${o.testTimeoutS}`, ...(tests?.length ? [`cosim.tests=${tests.join(',')}`] : [])], { line: onLine, stderr: onStderr });
   const { qemu, problems } = session;
   arm(o.bootTimeoutS, 'booting the guest');
   void qemu.exited.then(() => stop(complete ? undefined : `QEMU ${qemu.describeExit()} before the suite ended`));
@@ -467,7 +480,7 @@ function checkUartExpectations(tests: TestResult[], uartFile: string): void {
 }
 
 export function progressLine(t: TestResult): string {
-  const status = t.status === 'pass' ? 'PASS' : t.status === 'timeout' ? 'TIMEOUT' : 'FAIL';
+  const status = t.status === 'pass' ? 'PASS' : t.status === 'timeout' ? 'TIMEOUT' : t.status === 'skipped' ? 'SKIPPED' : 'FAIL';
   const cycles = t.rtlCycles !== undefined ? `, ${t.rtlCycles} RTL cycles` : '';
   return `${status} ${t.name} (${((t.durationMs ?? 0) / 1000).toFixed(1)} s${cycles})${t.status === 'pass' ? '' : `: ${t.failures[0] ?? ''}`}`;
 }

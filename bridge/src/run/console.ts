@@ -7,8 +7,13 @@
 //   # cosim-test-end NAME rc=RC
 //   # cosim-suite-end passed=P failed=F
 //   # cosim-guest-error TEXT
+//
+// Only the serial console (QEMU's stdout) may be fed here: QEMU's stderr
+// carries text a device's peer chose (an ERROR's payload), which must never
+// be read as a marker or a TAP line.
 
-export type TestStatus = 'pass' | 'fail' | 'timeout' | 'not run';
+/** 'skipped': a TAP test whose plan was 1..0 (skip-all); it ran but proved nothing, so it is not a pass. */
+export type TestStatus = 'pass' | 'fail' | 'timeout' | 'skipped' | 'not run';
 
 export interface TestResult {
   name: string;
@@ -31,6 +36,10 @@ export interface TestResult {
   rtlCycles?: bigint;
   /** The last transaction the broker relayed, for failure reports. */
   lastTransaction?: string;
+  /** What followed a TAP plan, e.g. the reason of "1..0 # SKIP no hardware". */
+  planReason?: string;
+  /** The program printed "Bail out!". */
+  bailedOut?: boolean;
 }
 
 export type ConsoleEvent =
@@ -38,10 +47,26 @@ export type ConsoleEvent =
   | { kind: 'guest-error'; text: string }
   | { kind: 'test-begin'; test: TestResult }
   | { kind: 'test-end'; test: TestResult }
-  | { kind: 'suite-end'; passed: number; failed: number };
+  /** mismatch: the guest's counts disagree with the test-end markers the host read in this boot. */
+  | { kind: 'suite-end'; passed: number; failed: number; mismatch?: string };
 
-// The 8250 console may prefix a line with kernel output or carriage returns.
-const MARKER = /# cosim-(guest-ready|guest-error|test-begin|test-end|suite-end)\b ?(.*)$/;
+// A marker starts its line: run-suite prints each at the start of one (it
+// ends a test's unterminated last line first). The 8250 console adds only a
+// carriage return before each newline, removed below; anything else before a
+// marker (a kernel message, a test's or a device's text) makes it not one.
+const MARKER = /^# cosim-(guest-ready|guest-error|test-begin|test-end|suite-end)\b ?(.*)$/;
+
+/**
+ * The directive of a TAP result line's tail (after "ok"/"not ok"): TODO or
+ * SKIP, in any case ("# skipped" too), only as the first word after the
+ * first "#" that follows whitespace (TAP 13/14; an escaped "\\#" never
+ * does). A "# TODO" further on, after a reason, is text.
+ */
+export function tapDirective(tail: string): 'TODO' | 'SKIP' | undefined {
+  const m = tail.match(/(?:^|\s)#\s*(.*)$/);
+  const d = m?.[1].match(/^(TODO|SKIP)\S*(?:\s|$)/i);
+  return d ? (d[1].toUpperCase() as 'TODO' | 'SKIP') : undefined;
+}
 
 export class ConsoleParser {
   readonly tests: TestResult[] = [];
@@ -68,20 +93,24 @@ export class ConsoleParser {
     t.output?.push(line);
     const text = line.trimStart();
     let r: RegExpMatchArray | null;
-    if ((r = text.match(/^1\.\.(\d+)/))) {
+    if ((r = text.match(/^1\.\.(\d+)(.*)$/))) {
       t.planned = Number(r[1]);
-    } else if (/^ok\b/.test(text)) {
-      t.ok++;
-      this.lastFailure = false;
-    } else if (/^not ok\b/.test(text)) {
-      if (/#\s*(TODO|SKIP)\b/i.test(text)) t.ok++;
-      else {
+      t.planReason = r[2].replace(/^\s*#\s*/, '').trim() || undefined;
+    } else if ((r = text.match(/^(not )?ok\b(.*)$/))) {
+      // Per TAP only "not ok ... # TODO" (a known bug) is not a failure; SKIP belongs on "ok" lines.
+      if (!r[1] || tapDirective(r[2]) === 'TODO') {
+        t.ok++;
+        this.lastFailure = false;
+      } else {
         t.notOk++;
         t.failures.push(text);
         this.lastFailure = true;
-        return undefined;
       }
-      this.lastFailure = false;
+    } else if (/^Bail out!/.test(text)) {
+      // The program gave up: whatever its exit status and counts say, it did not pass.
+      t.bailedOut = true;
+      t.failures.push(text);
+      this.lastFailure = true;
     } else if (text.startsWith('#')) {
       if (this.lastFailure) t.failures.push(text);
       else t.comments.push(text);
@@ -111,22 +140,39 @@ export class ConsoleParser {
         const ns = rest.match(/\bns=(\d+)/);
         if (ns) t.guestNs = Number(ns[1]);
         t.durationMs = this.now() - (t.startedAt ?? this.now());
+        // run-suite ends the test's last line before its end marker; an empty line when it was ended already.
+        if (t.output?.at(-1) === '') t.output.pop();
         const timedOut = t.failures.some((f) => /#\s*timeout\b/i.test(f)) || t.rc === 124;
         const exitOnly = this.resultModes.get(t.name) === 'exit';
-        const planOk = exitOnly || (t.planned === undefined ? t.ok + t.notOk > 0 : t.ok + t.notOk === t.planned);
+        const results = t.ok + t.notOk;
+        const planOk = exitOnly || (t.planned === undefined ? results > 0 : results === t.planned);
+        // TAP's skip-all ("1..0"): nothing was checked, so it is reported as skipped, never as a pass.
+        const skipAll = !exitOnly && t.planned === 0 && results === 0 && !t.bailedOut;
         if (timedOut) t.status = 'timeout';
-        else if (t.rc === 0 && (exitOnly || t.notOk === 0) && planOk) t.status = 'pass';
+        else if (t.rc === 0 && skipAll) {
+          t.status = 'skipped';
+          t.failures.push(`skipped: its plan is 1..0${t.planReason ? ` (${t.planReason})` : ''}, no test ran`);
+        } else if (t.rc === 0 && (exitOnly || (t.notOk === 0 && !t.bailedOut)) && planOk) t.status = 'pass';
         else {
           t.status = 'fail';
-          if (t.notOk === 0 || exitOnly) t.failures.push(planOk ? `exit status ${t.rc}${exitOnly ? lastWords(t) : ''}` : `plan 1..${t.planned ?? '?'} but ${t.ok + t.notOk} results (exit status ${t.rc})`);
+          if (t.notOk === 0 || exitOnly) t.failures.push(planOk ? `exit status ${t.rc}${exitOnly ? lastWords(t) : ''}` : `plan 1..${t.planned ?? '?'} but ${results} results (exit status ${t.rc})`);
         }
         this.current = undefined;
         return { kind: 'test-end', test: t };
       }
       case 'suite-end': {
         this.finishCurrent('fail', 'the suite ended before this test did');
-        const p = rest.match(/passed=(\d+)\s+failed=(\d+)/);
-        return { kind: 'suite-end', passed: Number(p?.[1] ?? 0), failed: Number(p?.[2] ?? 0) };
+        const p = rest.match(/^passed=(\d+)\s+failed=(\d+)/);
+        const passed = Number(p?.[1] ?? NaN);
+        const failed = Number(p?.[2] ?? NaN);
+        // The guest counts a test as passed iff rc=0; the host must have read the same end markers.
+        const ran = this.tests.filter((t) => t.status !== 'not run');
+        const zero = ran.filter((t) => t.rc === 0).length;
+        const mismatch =
+          passed === zero && failed === ran.length - zero
+            ? undefined
+            : `the guest's suite-end says '${rest}' but the host read ${zero} tests with rc=0 and ${ran.length - zero} without, of ${ran.length} begun on this boot`;
+        return { kind: 'suite-end', passed, failed, mismatch };
       }
     }
     return undefined;

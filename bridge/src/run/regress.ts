@@ -7,7 +7,7 @@ import { formatTable } from '../broker/stats';
 import { boot, BootOptions, checkTestNames, prepare, suiteTests } from './boot';
 import { TestResult } from './console';
 import { runTestbench, testbenchNames } from '../project/testbench-run';
-import { junitXml, Shard, selectTests } from './suite';
+import { earnedPass, junitXml, passedLine, Shard, selectTests } from './suite';
 
 export interface RegressOptions extends BootOptions {
   /** Instead of the device's suite. */
@@ -102,12 +102,12 @@ export function regressTable(r: RegressReport): string {
     if (t.lastTransaction) lines.push(`  last transaction the broker saw: ${t.lastTransaction}`);
   }
   for (const p of r.problems) lines.push(`problem: ${p}`);
-  const passed = r.tests.filter((t) => t.status === 'pass').length;
   const boot = r.bootToFirstTestMs !== undefined ? `${(r.bootToFirstTestMs / 1000).toFixed(1)} s` : '-';
-  lines.push(`${passed}/${r.tests.length} tests passed; seed ${r.seed}; ${r.accel.toUpperCase()}; ${r.boots} boot${r.boots === 1 ? '' : 's'}; boot to first test ${boot}; wall ${(r.wallMs / 1000).toFixed(1)} s`);
+  lines.push(`${passedLine(r.tests)}; seed ${r.seed}; ${r.accel.toUpperCase()}; ${r.boots} boot${r.boots === 1 ? '' : 's'}; boot to first test ${boot}; wall ${(r.wallMs / 1000).toFixed(1)} s`);
   return lines.join('\n');
 }
 
+/** The same rule as `cosim run`'s: a problem beside the tests (a killed simulator, a lost peer) fails the run too. */
 export function regressPassed(r: RegressReport): boolean {
-  return r.tests.length > 0 && r.tests.every((t) => t.status === 'pass');
+  return earnedPass(r);
 }

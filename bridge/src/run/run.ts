@@ -2,6 +2,7 @@
 import { formatTable } from '../broker/stats';
 import { boot, BootOptions, checkTestNames, prepare } from './boot';
 import { TestResult } from './console';
+import { earnedPass, passedLine } from './suite';
 
 export interface RunOptions extends BootOptions {
   tests?: string[];
@@ -38,13 +39,13 @@ export function reportTable(r: RunReport): string {
   // Measurements a test reports as TAP comments ("# name key=value ...").
   for (const t of r.tests) for (const c of t.comments.filter((x) => /^# \S+ \S+=\S+/.test(x))) lines.push(`${t.name}: ${c.slice(2)}`);
   for (const p of r.problems) lines.push(`problem: ${p}`);
-  const passed = r.tests.filter((t) => t.status === 'pass').length;
   lines.push(
-    `${passed}/${r.tests.length} tests passed${r.complete ? '' : ', suite did not complete'}; ${r.accel.toUpperCase()}; boot to first test ${r.bootToFirstTestMs !== undefined ? `${(r.bootToFirstTestMs / 1000).toFixed(1)} s` : '-'}; wall ${(r.wallMs / 1000).toFixed(1)} s`,
+    `${passedLine(r.tests)}${r.complete ? '' : ', suite did not complete'}; ${r.accel.toUpperCase()}; boot to first test ${r.bootToFirstTestMs !== undefined ? `${(r.bootToFirstTestMs / 1000).toFixed(1)} s` : '-'}; wall ${(r.wallMs / 1000).toFixed(1)} s`,
   );
   return lines.join('\n');
 }
 
+/** `cosim regress`'s rule (earnedPass), and the guest's suite must have ended. */
 export function runPassed(r: RunReport): boolean {
-  return r.complete && r.tests.length > 0 && r.tests.every((t) => t.status === 'pass') && r.problems.length === 0;
+  return r.complete && earnedPass(r);
 }

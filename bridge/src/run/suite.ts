@@ -40,9 +40,27 @@ export interface JunitOptions {
   timestamp?: Date;
 }
 
+/**
+ * Whether a run earned its pass, for `cosim run` and `cosim regress` alike:
+ * it has tests, every one passed (one skipped, not run or timed out did
+ * not), and nothing went wrong beside them (a killed simulator, a lost peer,
+ * a guest error, guest and host counts that disagree).
+ */
+export function earnedPass(r: { tests: TestResult[]; problems: string[] }): boolean {
+  return r.tests.length > 0 && r.tests.every((t) => t.status === 'pass') && r.problems.length === 0;
+}
+
+/** "18/20 tests passed, 1 skipped": the head of a run's closing line. */
+export function passedLine(tests: TestResult[]): string {
+  const skipped = tests.filter((t) => t.status === 'skipped').length;
+  return `${tests.filter((t) => t.status === 'pass').length}/${tests.length} tests passed${skipped ? `, ${skipped} skipped` : ''}`;
+}
+
 export function junitXml(tests: TestResult[], o: JunitOptions): string {
-  const failures = tests.filter((t) => t.status === 'fail' || t.status === 'timeout').length;
-  const skipped = tests.filter((t) => t.status === 'not run').length;
+  // A test that never ran is a failure: the selection asked for it. Only a
+  // test that ran and skipped itself (TAP plan 1..0) is <skipped>.
+  const failures = tests.filter((t) => t.status !== 'pass' && t.status !== 'skipped').length;
+  const skipped = tests.filter((t) => t.status === 'skipped').length;
   const time = tests.reduce((a, t) => a + (t.durationMs ?? 0), 0) / 1000;
   const props = Object.entries(o.properties ?? {}).filter(([, v]) => v !== undefined);
   const lines = [
@@ -56,7 +74,7 @@ export function junitXml(tests: TestResult[], o: JunitOptions): string {
   for (const t of tests) {
     const open = `    <testcase classname="${esc(o.suite)}" name="${esc(t.name)}" time="${((t.durationMs ?? 0) / 1000).toFixed(3)}"`;
     const body: string[] = [];
-    if (t.status === 'not run') body.push(`      <skipped message="${esc(t.failures[0] ?? 'not run')}"/>`);
+    if (t.status === 'skipped') body.push(`      <skipped message="${esc(t.failures[0] ?? 'skipped')}"/>`);
     else if (t.status !== 'pass') {
       const message = t.failures[0] ?? t.status;
       body.push(`      <failure type="${t.status}" message="${esc(message)}">${esc(t.failures.join('\n'))}</failure>`);
