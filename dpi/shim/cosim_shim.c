@@ -191,9 +191,14 @@ int cosim_shim_open(const cosim_shim_opts *o)
         return -1;
     }
     int linger = 0, hwm = 100000;
+    /* The largest frame the protocol allows (ZMQ_MAXMSGSIZE is per frame), as
+     * cosim-pcie and the broker set it: ZeroMQ drops the connection of a
+     * sender of anything larger before it is buffered. */
+    int64_t maxmsg = COSIM_HDR_SIZE > COSIM_MAX_PAYLOAD ? COSIM_HDR_SIZE : COSIM_MAX_PAYLOAD;
     zmq_setsockopt(S.sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(S.sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(S.sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(S.sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     if (zmq_connect(S.sock, S.endpoint) != 0) {
         stop_with(COSIM_EXIT_LOCAL, "cannot connect to %s: %s", S.endpoint, zmq_strerror(errno));
         zmq_close(S.sock);

@@ -4,10 +4,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zmq from 'zeromq';
 import { decodeConf, DeviceConf, formatConf, validateConf } from '../protocol/conf';
-import { checkEndpoint, ipcPath, SendQueue } from '../protocol/link';
+import { checkEndpoint, ipcPath, MAX_FRAME, SendQueue } from '../protocol/link';
 import { CfgBit, decode, describe, encode, ErrorCode, Flag, MAX_DMA_LEN, MAX_NAME, MAX_NIC_FRAME, message, Message, MsgType, Role, WireError } from '../protocol/wire';
 import { Logger } from '../util/log';
 import { applyOverride, BrokerConfig } from './config';
+import { LOG_BURST, LOG_INTERVAL_MS, LogLimit } from './log-limit';
 import { Channel, channelOf, Stats } from './stats';
 import { encodeConf } from '../protocol/conf';
 
@@ -20,8 +21,13 @@ interface Peer {
   name?: string;
   lastSeen: number;
   cycle: bigint; // last RTL cycle an HDL peer reported
-  /** Hands the frames of one message to the peer: its ROUTER socket, or an in-process peer. */
+  /** Hands the frames of one message to the peer: its own send queue, or an in-process peer. */
   deliver: (frames: Buffer[]) => void;
+  /** A socket peer's own queue: a peer that does not read fills only its own. */
+  queue?: SendQueue;
+  /** Set once the peer is dropped: nothing more is sent to it. */
+  gone?: boolean;
+  logs: LogLimit;
 }
 
 /**
@@ -62,6 +68,16 @@ interface Pending {
 
 const NAME_RE = /^[A-Za-z0-9_.-]+$/;
 
+/**
+ * Messages ZeroMQ queues per peer before that peer's SendQueue holds the rest
+ * (bounded by broker.sendQueueBytes). Small, so that the byte bound, not this
+ * count of frames up to MAX_FRAME bytes, is what bounds a peer's memory.
+ */
+const PIPE_HWM = 1024;
+
+/** INITs that may wait for one device's HDL peer: QEMU sends one per handshake. */
+export const MAX_PENDING_INITS = 16;
+
 export interface BrokerEvents {
   /** A peer went away without SHUTDOWN (silence) or with it. */
   onPeerGone?: (side: Side, name: string | undefined, reason: string) => void;
@@ -70,7 +86,6 @@ export interface BrokerEvents {
 export class Broker {
   readonly stats = new Stats();
   private readonly sockets: Record<Side, zmq.Router>;
-  private readonly senders: Record<Side, SendQueue>;
   private readonly peers = new Map<string, Peer>();
   private readonly devices = new Map<string, Device>();
   private readonly pending = new Map<string, Pending>();
@@ -87,12 +102,12 @@ export class Broker {
     private readonly events: BrokerEvents = {},
   ) {
     this.tracing = log.isLevelEnabled('trace');
-    const mk = () => new zmq.Router({ linger: 0, mandatory: true, sendTimeout: 2000, sendHighWaterMark: 100000, receiveHighWaterMark: 100000 });
+    // sendTimeout 0: a send never waits, so a peer whose pipe is full cannot
+    // hold up the others (its SendQueue keeps its messages); mandatory: a send
+    // to a peer ZeroMQ disconnected fails instead of vanishing; maxMessageSize:
+    // ZeroMQ drops the connection of a peer sending a frame the protocol forbids.
+    const mk = () => new zmq.Router({ linger: 0, mandatory: true, sendTimeout: 0, sendHighWaterMark: PIPE_HWM, receiveHighWaterMark: 100000, maxMessageSize: MAX_FRAME });
     this.sockets = { qemu: mk(), hdl: mk() };
-    this.senders = {
-      qemu: new SendQueue(this.sockets.qemu, (e, f) => this.sendFailed('qemu', e, f)),
-      hdl: new SendQueue(this.sockets.hdl, (e, f) => this.sendFailed('hdl', e, f)),
-    };
   }
 
   async start(): Promise<void> {
@@ -123,7 +138,8 @@ export class Broker {
     for (const p of this.pending.values()) clearTimeout(p.timer);
     for (const d of this.devices.values()) d.pendingInits.forEach((i) => clearTimeout(i.timer));
     for (const peer of this.peers.values()) this.send(peer, message(MsgType.SHUTDOWN, { payload: Buffer.from(reason) }));
-    await Promise.race([Promise.all([this.senders.qemu.drained(), this.senders.hdl.drained()]), new Promise((r) => setTimeout(r, 500))]);
+    const queues = [...this.peers.values()].map((p) => p.queue?.drained());
+    await Promise.race([Promise.all(queues), new Promise((r) => setTimeout(r, 500))]);
     for (const s of Object.values(this.sockets)) s.close();
     for (const side of ['qemu', 'hdl'] as Side[]) {
       const p = ipcPath(side === 'qemu' ? this.config.broker.qemuEndpoint : this.config.broker.hdlEndpoint);
@@ -183,8 +199,15 @@ export class Broker {
     const key = `${side}:${id.toString('hex')}`;
     let peer = this.peers.get(key);
     if (!peer) {
-      const sender = this.senders[side];
-      peer = { side, id, key, lastSeen: Date.now(), cycle: 0n, deliver: deliver ?? ((f) => sender.send([id, ...f])) };
+      peer = { side, id, key, lastSeen: Date.now(), cycle: 0n, deliver: deliver ?? (() => undefined), logs: new LogLimit() };
+      if (!deliver) {
+        const p = peer;
+        const queue = new SendQueue(this.sockets[side], (e) => this.sendFailed(p, e), this.config.broker.sendQueueBytes);
+        peer.queue = queue;
+        peer.deliver = (f) => {
+          if (!queue.send([id, ...f])) this.overflow(p);
+        };
+      }
       this.peers.set(key, peer);
     }
     peer.lastSeen = Date.now();
@@ -194,8 +217,8 @@ export class Broker {
     } catch (e) {
       const err = e as WireError;
       this.stats.badFrames++;
-      this.log.warn({ peer: this.who(peer), frame: describe(err.partial ?? {}), frames: frames.map((f) => f.length) }, `bad frame: ${err.message}`);
-      this.replyError(peer, err.partial ?? {}, err.code ?? ErrorCode.MALFORMED, `bad frame from ${this.who(peer)}: ${err.message}`);
+      const fields = { frame: describe(err.partial ?? {}), frames: frames.map((f) => f.length) };
+      this.replyError(peer, err.partial ?? {}, err.code ?? ErrorCode.MALFORMED, `bad frame from ${this.who(peer)}: ${err.message}`, fields);
       return;
     }
     if (side === 'hdl' && m.cycle > peer.cycle) peer.cycle = m.cycle;
@@ -235,13 +258,24 @@ export class Broker {
       return this.replyError(peer, m, ErrorCode.MALFORMED, `HELLO device name '${name}' must be 1..${MAX_NAME} characters of [A-Za-z0-9_.-]`);
     }
     let dev = this.devices.get(name);
-    if (!dev) {
-      dev = { name, pendingInits: [] };
-      this.devices.set(name, dev);
-    }
-    const current = dev[peer.side];
+    const current = dev?.[peer.side];
     if (current && current !== peer) {
       return this.replyError(peer, m, ErrorCode.UNEXPECTED, `device '${name}' already has a ${peer.side} peer connected`);
+    }
+    if (peer.name !== undefined && peer.name !== name) {
+      // One connection holds one device's slot: asking for another leaves the
+      // old one (even if the new one is refused below), or it would stay taken.
+      const why = `said HELLO again as '${name}'`;
+      this.log.warn({ device: peer.name, side: peer.side }, `${this.who(peer)} ${why}: it leaves device '${peer.name}'`);
+      this.leave(peer, `${this.who(peer)} ${why}`);
+      this.events.onPeerGone?.(peer.side, peer.name, why);
+      peer.name = undefined;
+    }
+    if (!dev) {
+      const max = this.config.broker.maxDevices;
+      if (this.devices.size >= max) return this.replyError(peer, m, ErrorCode.UNEXPECTED, `HELLO for device '${name}' refused: the broker already serves ${max} devices (broker.maxDevices)`);
+      dev = { name, pendingInits: [] };
+      this.devices.set(name, dev);
     }
     peer.name = name;
     dev[peer.side] = peer;
@@ -365,6 +399,9 @@ export class Broker {
       return this.send(peer, message(MsgType.CONF, { tag, payload: encodeConf(dev.conf) }));
     }
     if (dev.confErrors) return this.replyError(peer, { type: MsgType.INIT, tag }, ErrorCode.BAD_CONF, this.confErrorText(dev));
+    if (dev.pendingInits.length >= MAX_PENDING_INITS) {
+      return this.replyError(peer, { type: MsgType.INIT, tag }, ErrorCode.UNEXPECTED, `INIT for device '${dev.name}' refused: ${MAX_PENDING_INITS} INITs already wait for its HDL peer`);
+    }
     const ms = this.config.broker.initTimeoutMs;
     const timer = setTimeout(() => {
       dev.pendingInits = dev.pendingInits.filter((i) => i.timer !== timer);
@@ -408,7 +445,7 @@ export class Broker {
 
   /** An ERROR from a peer: ends the partner's matching request, and is relayed. */
   private peerError(dev: Device, peer: Peer, to: Peer | undefined, m: Message): void {
-    this.log.warn({ device: dev.name, from: this.who(peer), msg: describe(m), code: ErrorCode[m.index] ?? m.index }, `peer reported: ${m.payload.toString()}`);
+    this.peerWarn(peer, { device: dev.name, from: this.who(peer), msg: describe(m), code: ErrorCode[m.index] ?? m.index }, `peer reported: ${m.payload.toString()}`);
     for (const kind of ['mmio', 'dma'] as const) {
       const p = this.pending.get(this.pendingKey(dev, kind, m.tag));
       if (p && p.responder === peer) {
@@ -469,13 +506,14 @@ export class Broker {
 
   private late(peer: Peer, m: Message): void {
     this.stats.error(channelOf(m.type));
-    this.log.warn({ peer: this.who(peer), msg: describe(m) }, 'completion for no outstanding request (late after a timeout, or a wrong tag): dropped');
+    this.peerWarn(peer, { peer: this.who(peer), msg: describe(m) }, 'completion for no outstanding request (late after a timeout, or a wrong tag): dropped');
   }
 
   private beat(): void {
     const now = Date.now();
     const limit = this.config.broker.peerTimeoutMs;
     for (const peer of [...this.peers.values()]) {
+      this.logHeld(peer, now);
       if (now - peer.lastSeen > limit) this.peerGone(peer, `silent for ${now - peer.lastSeen} ms (limit ${limit} ms)`, false);
       else this.send(peer, message(MsgType.PING, { tag: ++this.pingTag }));
     }
@@ -483,10 +521,23 @@ export class Broker {
 
   private peerGone(peer: Peer, reason: string, clean: boolean): void {
     if (!this.peers.delete(peer.key)) return;
-    const dev = peer.name !== undefined ? this.devices.get(peer.name) : undefined;
+    peer.gone = true;
+    peer.queue?.clear();
+    this.logHeld(peer, Infinity);
     const text = `${this.who(peer)} ${reason}${peer.side === 'hdl' ? ` (last cycle ${peer.cycle})` : ''}`;
     if (clean) this.log.info({ device: peer.name, side: peer.side }, text);
     else this.log.error({ device: peer.name, side: peer.side }, `peer lost: ${text}`);
+    this.leave(peer, text);
+    this.events.onPeerGone?.(peer.side, peer.name, reason);
+  }
+
+  /**
+   * The peer leaves its device (gone, or HELLO under another name): its slot
+   * is freed, and the requests it answers fail, naming why, or are forgotten
+   * if it asked them.
+   */
+  private leave(peer: Peer, text: string): void {
+    const dev = peer.name !== undefined ? this.devices.get(peer.name) : undefined;
     if (dev && dev[peer.side] === peer) {
       dev[peer.side] = undefined;
       if (peer.side === 'hdl') {
@@ -496,6 +547,8 @@ export class Broker {
         dev.intx = undefined;
       } else {
         dev.cfgState = undefined;
+        for (const i of dev.pendingInits) clearTimeout(i.timer);
+        dev.pendingInits = [];
       }
       if (!dev.qemu && !dev.hdl) this.devices.delete(dev.name);
     }
@@ -510,22 +563,39 @@ export class Broker {
         this.pending.delete(key);
       }
     }
-    this.events.onPeerGone?.(peer.side, peer.name, reason);
+  }
+
+  /** Its SendQueue passed broker.sendQueueBytes: it does not read, so it is dropped, not waited for. */
+  private overflow(peer: Peer): void {
+    this.stats.queueOverflows++;
+    this.peerGone(peer, `does not read: its send queue passed ${this.config.broker.sendQueueBytes} bytes (broker.sendQueueBytes); dropped`, false);
   }
 
   private who(peer: Peer): string {
     return `${peer.side} peer '${peer.name ?? peer.id.toString('hex')}'`;
   }
 
-  private replyError(peer: Peer, about: Partial<Message>, code: ErrorCode, text: string): void {
+  private replyError(peer: Peer, about: Partial<Message>, code: ErrorCode, text: string, fields: object = {}): void {
     const ch: Channel = about.type !== undefined ? channelOf(about.type) : 'control';
     this.stats.error(ch);
-    this.log.warn({ to: this.who(peer), code: ErrorCode[code] }, text);
+    this.peerWarn(peer, { to: this.who(peer), code: ErrorCode[code], ...fields }, text);
     this.send(peer, message(MsgType.ERROR, { tag: about.tag ?? 0, index: code, address: about.address ?? 0n, length: about.length ?? 0, payload: Buffer.from(text.slice(0, 4000)) }));
   }
 
+  /** A warning a peer caused, within its log budget (LogLimit). */
+  private peerWarn(peer: Peer, fields: object, text: string): void {
+    this.logHeld(peer);
+    if (peer.logs.take()) this.log.warn(fields, text);
+  }
+
+  /** One summary line for the warnings a peer's budget held back, once their interval is over. */
+  private logHeld(peer: Peer, now = Date.now()): void {
+    const n = peer.logs.takeHeld(now);
+    if (n) this.log.warn({ peer: this.who(peer), held: n }, `${n} more warnings caused by ${this.who(peer)} not logged (at most ${LOG_BURST} per ${LOG_INTERVAL_MS} ms per peer; the counters count them all)`);
+  }
+
   private send(peer: Peer, m: Message): void {
-    if (this.stopped && m.type !== MsgType.SHUTDOWN) return;
+    if (peer.gone || (this.stopped && m.type !== MsgType.SHUTDOWN)) return;
     if (m.type !== MsgType.PING && m.type !== MsgType.ERROR && m.type !== MsgType.PONG) {
       this.stats.forwarded(m.type, peer.side === 'hdl', m.payload.length);
       if (peer.name !== undefined && channelOf(m.type) !== 'control') this.noteLast(peer.name, m, peer.side === 'hdl');
@@ -545,10 +615,10 @@ export class Broker {
     t.at = Date.now();
   }
 
-  private sendFailed(side: Side, err: Error, frames: Buffer[]): void {
+  private sendFailed(peer: Peer, err: Error): void {
     if (this.stopped) return;
-    const peer = this.peers.get(`${side}:${frames[0].toString('hex')}`);
-    this.log.warn({ side, err: err.message }, 'send failed');
-    if (peer) this.peerGone(peer, `unreachable (${err.message})`, false);
+    // EHOSTUNREACH (mandatory ROUTER): ZeroMQ has dropped this connection.
+    const why = (err as { code?: string }).code === 'EHOSTUNREACH' ? `disconnected (ZeroMQ closed its connection: the peer closed it, or sent a frame over ${MAX_FRAME} bytes)` : `unreachable (${err.message})`;
+    this.peerGone(peer, why, false);
   }
 }

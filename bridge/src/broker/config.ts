@@ -26,6 +26,10 @@ export interface BrokerSettings {
   initTimeoutMs: number;
   heartbeatMs: number;
   peerTimeoutMs: number;
+  /** Devices (names given in HELLO) the broker serves at once. */
+  maxDevices: number;
+  /** Bytes that may wait for one peer that does not read before it is dropped. */
+  sendQueueBytes: number;
   logLevel: string;
 }
 
@@ -49,6 +53,8 @@ export function defaultSettings(): BrokerSettings {
     initTimeoutMs: 30000,
     heartbeatMs: 1000,
     peerTimeoutMs: 5000,
+    maxDevices: 256,
+    sendQueueBytes: 64 * 1024 * 1024,
     logLevel: 'info',
   };
 }

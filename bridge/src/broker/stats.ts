@@ -41,6 +41,8 @@ interface Counter {
 export class Stats {
   readonly channels = new Map<Channel, Counter>();
   badFrames = 0;
+  /** Peers dropped because they did not read: their send queue overflowed. */
+  queueOverflows = 0;
 
   private get(ch: Channel): Counter {
     let c = this.channels.get(ch);
@@ -73,6 +75,7 @@ export class Stats {
       if (c) rows.push([ch, String(c.toHdl), String(c.toQemu), String(c.bytes), String(c.errors), String(c.timeouts)]);
     }
     rows.push(['bad frames', '', '', '', String(this.badFrames), '']);
+    rows.push(['queue overflows', '', '', '', String(this.queueOverflows), '']);
     return formatTable(rows);
   }
 }

@@ -1,7 +1,7 @@
 // The peer side of a broker connection: DEALER socket, HELLO, PING/PONG
 // liveness, and request/response matching by tag with a timeout on each.
 import * as zmq from 'zeromq';
-import { checkEndpoint, SendQueue } from '../protocol/link';
+import { checkEndpoint, MAX_FRAME, SendQueue } from '../protocol/link';
 import { decode, describe, encode, ErrorCode, message, Message, MsgType, Role, WireError } from '../protocol/wire';
 import { Logger } from '../util/log';
 
@@ -49,7 +49,8 @@ export class PeerLink {
 
   constructor(readonly opts: PeerLinkOptions) {
     checkEndpoint(opts.endpoint, 'endpoint');
-    this.socket = new zmq.Dealer({ linger: 0, sendHighWaterMark: 100000, receiveHighWaterMark: 100000 });
+    // maxMessageSize: ZeroMQ drops the connection of a broker sending a larger frame.
+    this.socket = new zmq.Dealer({ linger: 0, sendHighWaterMark: 100000, receiveHighWaterMark: 100000, maxMessageSize: MAX_FRAME });
     this.sender = new SendQueue(this.socket, (e) => this.lost(`send failed: ${e.message}`));
   }
 
