@@ -20,7 +20,9 @@ while IFS= read -r line; do
   echo "\${line#* }" | base64 -d > "$0.cmd"
   echo "# cosim-cmd-begin $id"
   sh "$0.cmd" < /dev/null
-  echo "# cosim-cmd-end $id rc=$?"
+  rc=$?
+  echo
+  echo "# cosim-cmd-end $id rc=$rc"
 done`;
 
 function fakeVm(name: string, script = SERVE_LOOP): { c: GuestConsole; proc: Proc } {
@@ -36,10 +38,10 @@ test('a command runs and returns its exit status and output lines; the console l
   await c.ready(10);
   const r = await c.run("workload 'two'", 'echo one; echo "two words"; exit 3', 10);
   assert.deepEqual(r, { rc: 3, lines: ['one', 'two words'] });
-  assert.equal((await c.run("workload 'next'", 'echo next', 10)).rc, 0);
+  assert.deepEqual(await c.run("workload 'no newline'", 'printf "last line"', 10), { rc: 0, lines: ['last line'] });
   c.close();
   await new Promise((r) => setTimeout(r, 50));
-  assert.match(fs.readFileSync(path.join(tmp, 'T1.log'), 'utf8'), /# cosim-cmd-begin 1\none\ntwo words\n# cosim-cmd-end 1 rc=3\n/);
+  assert.match(fs.readFileSync(path.join(tmp, 'T1.log'), 'utf8'), /# cosim-cmd-begin 1\none\ntwo words\n\n# cosim-cmd-end 1 rc=3\n/);
 });
 
 test('a command that never ends is named with its VM at the timeout, and the VM takes no other command', async () => {

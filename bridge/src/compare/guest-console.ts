@@ -71,6 +71,8 @@ export class GuestConsole {
     }
     const end = l.match(/^# cosim-cmd-end (\d+) rc=(\d+)$/);
     if (end && Number(end[1]) === p.id) {
+      // The guest ends every command's output with a newline of its own.
+      if (p.lines[p.lines.length - 1] === '') p.lines.pop();
       clearTimeout(p.timer);
       this.pending = undefined;
       p.resolve({ rc: Number(end[2]), lines: p.lines });

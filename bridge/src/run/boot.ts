@@ -402,6 +402,8 @@ export interface ShellReport {
 export async function shell(env: Env, o: BootOptions, exec: string | undefined, out: (line: string) => void): Promise<ShellReport> {
   let rc: number | undefined;
   let inExec = false;
+  // The guest ends the output with a newline of its own: an empty line is held until we know it is not that one.
+  let heldBlank = false;
   let setupFailed: string | undefined;
   let finish!: () => void;
   const finished = new Promise<void>((r) => (finish = r));
@@ -415,7 +417,11 @@ export async function shell(env: Env, o: BootOptions, exec: string | undefined, 
       rc = Number(m[1]);
     } else if ((m = l.match(/^# cosim-guest-error (.*)$/))) {
       setupFailed = m[1];
-    } else if (inExec) out(l);
+    } else if (inExec) {
+      if (heldBlank) out('');
+      heldBlank = l === '';
+      if (!heldBlank) out(l);
+    }
   };
   const session = await startSession(env, o, exec !== undefined ? [execArg(exec)] : ['cosim.shell=1'], exec !== undefined ? { line: onLine } : { interactive: true });
   const timer = exec !== undefined ? setTimeout(() => {
