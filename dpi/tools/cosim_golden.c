@@ -3,7 +3,9 @@
  * encodes with dpi/include/cosim_wire.h only, so test/unit/codec-golden.test.ts
  * can hold the C codec and the TypeScript codec to the same bytes.
  *
- *   cosim_golden decode FILE...   one canonical line per file (header + payload)
+ *   cosim_golden decode FILE...   one canonical line per file: the header's
+ *                                 fields, then payload=HEX with every payload
+ *                                 byte (not a prefix), then CONF's fields
  *   cosim_golden encode TYPE FLAGS TAG INDEX ADDRESS LENGTH CYCLE [PAYLOAD_HEX]
  *                                 writes header + payload bytes to stdout
  */
@@ -29,6 +31,13 @@ static int decode_file(const char *path)
            (unsigned long long)h.cycle);
     if (rc == COSIM_DEC_OK && n - COSIM_HDR_SIZE != h.payload_len)
         printf(" payload_mismatch=%zu", n - COSIM_HDR_SIZE);
+    if (rc == COSIM_DEC_OK) {
+        /* Every byte the file holds after the header, so that a payload which
+         * differs anywhere (not only in a prefix) gives a different line. */
+        printf(" payload=");
+        for (size_t i = COSIM_HDR_SIZE; i < n; i++)
+            printf("%02x", buf[i]);
+    }
     if (rc == COSIM_DEC_OK && h.type == COSIM_CONF) {
         cosim_conf c;
         if (cosim_conf_decode(&c, buf + COSIM_HDR_SIZE, n - COSIM_HDR_SIZE) == 0) {

@@ -32,13 +32,20 @@ test('TypeScript rejects every malformed vector with the expected error', () => 
   for (const b of BAD_GOLDEN) assert.throws(() => decode(frames(fs.readFileSync(file(b.name)))), b.tsError, b.name);
 });
 
+// The header's fields, then every payload byte: a payload that differs anywhere
+// gives a different line (not only a different prefix).
 const canonical = (v: GoldenVector) =>
-  `rc=0 type=${v.type} flags=${v.flags} tag=${v.tag} index=${v.index} address=${BigInt(v.address)} length=${v.length} payload_len=${v.payload.length / 2} cycle=${BigInt(v.cycle)}`;
+  `rc=0 type=${v.type} flags=${v.flags} tag=${v.tag} index=${v.index} address=${BigInt(v.address)} length=${v.length} payload_len=${v.payload.length / 2} cycle=${BigInt(v.cycle)} payload=${v.payload}`;
 
-test('C decodes every golden vector to the same fields', () => {
+test('C decodes every golden vector to the same fields and the whole payload', () => {
   const tool = cTool('cosim_golden');
   const out = execFileSync(tool, ['decode', ...vectors.map((v) => file(v.name))], { encoding: 'utf8' }).trim().split('\n');
-  vectors.forEach((v, i) => assert.ok(out[i].startsWith(canonical(v)), `${v.name}: C printed\n  ${out[i]}\nexpected\n  ${canonical(v)}`));
+  assert.equal(out.length, vectors.length);
+  vectors.forEach((v, i) => {
+    // Only CONF has more after the payload: its decoded fields (checked below).
+    if (v.type === MsgType.CONF) assert.ok(out[i].startsWith(`${canonical(v)} conf=`), `${v.name}: C printed\n  ${out[i]}\nexpected\n  ${canonical(v)} conf=...`);
+    else assert.equal(out[i], canonical(v), v.name);
+  });
   const conf = out[vectors.findIndex((v) => v.type === MsgType.CONF)];
   const c = decodeConf(Buffer.from(vectors.find((v) => v.type === MsgType.CONF)!.payload, 'hex'));
   assert.match(conf, new RegExp(`conf=${c.vendorId.toString(16)}:${c.deviceId.toString(16)}:.* bar0=${c.bars[0].size}/1 .* bar3=${c.bars[3].size}/3 .*conf_reencode=same`));
