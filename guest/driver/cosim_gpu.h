@@ -13,9 +13,10 @@
 #include <linux/pci.h>
 #include <linux/io.h>
 #include <linux/cdev.h>
-#include <linux/kref.h>
+#include <linux/device.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
-#include <linux/rwsem.h>
+#include <linux/srcu.h>
 #include <linux/wait.h>
 #include <linux/atomic.h>
 
@@ -61,18 +62,41 @@ struct cosim_vec {
 	char name[32];
 };
 
+/* What a BAR mapping's vm_private_data points to. */
+struct cosim_barmap {
+	struct cosim_dev *cd;
+	unsigned int bar;
+};
+
+/*
+ * Lifetime: `dev` (/dev/cosimN in the class) carries the reference count;
+ * its release frees the structure. The cdev's parent is `dev`, so an open
+ * file (which holds the cdev until after its release) keeps it alive, and
+ * so does every open file (cosim_file) and through it every mapping.
+ *
+ * Remove: `dead` is set, then synchronize_srcu(&srcu) waits for every file
+ * operation, fault and buffer free that started before (each runs inside an
+ * SRCU read section and gives up when it sees `dead`); after that nothing
+ * but remove touches the hardware, the DMA memory or the BAR mappings.
+ */
 struct cosim_dev {
-	struct kref ref;
+	struct device dev;
+	struct cdev cdev;
+	struct srcu_struct srcu;
+	bool srcu_ready;
 	struct pci_dev *pdev;
 	u32 caps;			/* COSIM_CAP_* from the id table */
-	bool removing;			/* remove started: long polls give up */
+	bool dead;			/* remove started: every call fails with ENODEV */
 	int minor;
-	struct cdev cdev;
-	struct device *chardev;
-	/* held for read by every file operation, for write by remove */
-	struct rw_semaphore lock;
-	bool dead;
+	/* open files (struct cosim_file), for remove to revoke their mappings */
+	struct mutex files_lock;
+	struct list_head files;
+	/* DMA buffers whose memory is allocated (struct cosim_buf), and their size */
+	struct mutex buf_lock;
+	struct list_head bufs;
+	u64 buf_count, buf_bytes;
 	void __iomem *bar[COSIM_NUM_BARS];
+	struct cosim_barmap barmap[COSIM_NUM_BARS];
 	u8 irq_mode;
 	unsigned int nvec;		/* MSI-X vectors, or INTx causes (per-vector counters) */
 	int intx_irq;			/* INTx mode: the Linux irq of the line, else -1 */
@@ -107,5 +131,6 @@ void cosim_net_free(struct cosim_dev *cd);
 void cosim_net_irq(struct cosim_dev *cd);
 void cosim_net_reset_prepare(struct cosim_dev *cd);
 void cosim_net_reset_done(struct cosim_dev *cd);
+bool cosim_net_owns_nic(struct cosim_dev *cd);
 
 #endif /* COSIM_GPU_H */

@@ -31,6 +31,22 @@
  *     [or INTx: one shared request_irq, causes from the status register] ->
  *   [GPU: ring + fence memory, soft reset, ring programmed and enabled] ->
  *   cdev + device -> [GPU with a NIC: network interface registered].
+ *
+ * Lifetime and memory safety (cosim_gpu.h, struct cosim_dev):
+ * - the cdev's parent is the class device embedded in cosim_dev, whose
+ *   release frees it: an open file keeps both alive until after its release;
+ * - every file operation, page fault and buffer free runs in an SRCU read
+ *   section and fails (ENODEV, SIGBUS) once remove has set `dead`; remove
+ *   then waits for those already running (synchronize_srcu), quiesces the
+ *   device, zaps every user mapping of the device's files (BARs and DMA
+ *   buffers: a later access faults with SIGBUS) and frees all DMA memory,
+ *   that of files still open included;
+ * - mappings are filled in by the fault handlers (vmf_insert_pfn), never
+ *   at mmap time, so a mapping made while remove runs cannot escape the zap;
+ * - a DMA buffer's memory is freed when its id is gone (DMA_FREE, close) and
+ *   so is its last mapping (a reference per VMA), and only after the device
+ *   can no longer reach it (the GPU's ring drained or reset, a NIC user
+ *   space enabled stopped; the example device's DMA engine idle).
  */
 /* First: it sets pr_fmt for every printk below. */
 #include "cosim_gpu.h"
@@ -47,11 +63,13 @@
 #include <linux/uaccess.h>
 #include <linux/slab.h>
 #include <linux/mutex.h>
-#include <linux/rwsem.h>
+#include <linux/srcu.h>
 #include <linux/wait.h>
 #include <linux/idr.h>
 #include <linux/kref.h>
+#include <linux/refcount.h>
 #include <linux/list.h>
+#include <linux/vmalloc.h>
 #include <linux/atomic.h>
 #include <linux/jiffies.h>
 #include <linux/version.h>
@@ -80,6 +98,8 @@ MODULE_PARM_DESC(ring_entries, "GPU command ring entries at probe (power of two,
 
 /* Example device (docs/example-device.md): INTx causes, one bit per vector. */
 #define EX_REG_IRQ_STATUS	0x060
+#define EX_REG_DMA_STATUS	0x040
+#define EX_DMA_STATUS_BUSY	(1ull << 0)
 #define EX_VECTORS		4
 
 #define GPU_INT_CAUSES	(COSIM_GPU_INT_STATUS_CMD_DONE_MASK | COSIM_GPU_INT_STATUS_ERROR_MASK | \
@@ -89,9 +109,26 @@ MODULE_PARM_DESC(ring_entries, "GPU command ring entries at probe (power of two,
 #define GPU_RING_MAX		COSIM_GPU_RING_MAX_ENTRIES
 #define GPU_CMD			COSIM_GPU_CMD_SIZE
 #define GPU_SUBMIT_TIMEOUT_MS	10000
+/* Before a DMA buffer is freed: how long the GPU's ring may take to drain. */
+#define GPU_DRAIN_TIMEOUT_MS	5000
+#define NIC_STOP_TIMEOUT_MS	500
+#define EX_DMA_IDLE_TIMEOUT_MS	2000
+/* Pages a fault maps at once (from the faulting one on, inside the VMA). */
+#define FAULT_AROUND_PAGES	16
 
+/*
+ * A DMA buffer. `users` counts its id (until DMA_FREE or close) and every
+ * VMA that maps it; when it drops to 0 the memory is freed (after the
+ * device is made unable to reach it). `ref` keeps the structure: one for
+ * the users, one while the memory is allocated (on cd->bufs), so that
+ * remove can free the memory of buffers still in use.
+ */
 struct cosim_buf {
-	struct list_head node;
+	struct kref ref;
+	refcount_t users;
+	struct cosim_dev *cd;
+	struct list_head fnode;		/* cf->bufs, while the id is valid (cf->lock) */
+	struct list_head dnode;		/* cd->bufs, while the memory is allocated (cd->buf_lock) */
 	u32 id;
 	size_t size;
 	void *cpu;
@@ -100,6 +137,8 @@ struct cosim_buf {
 
 struct cosim_file {
 	struct cosim_dev *cd;
+	struct file *filp;
+	struct list_head node;		/* cd->files */
 	struct mutex lock;		/* protects bufs, next_id */
 	struct list_head bufs;
 	u32 next_id;
@@ -112,23 +151,30 @@ static DEFINE_IDA(cosim_minors);
 /* ------------------------------------------------------------------ */
 /* lifetime                                                           */
 
-static void cosim_dev_release(struct kref *ref)
+/*
+ * The last reference to the class device is gone: no file, mapping or
+ * buffer refers to cd any more, and remove (or a failed probe) has freed
+ * every DMA allocation.
+ */
+static void cosim_dev_release(struct device *dev)
 {
-	struct cosim_dev *cd = container_of(ref, struct cosim_dev, ref);
+	struct cosim_dev *cd = container_of(dev, struct cosim_dev, dev);
 
-	/*
-	 * The GPU's fence memory outlives remove: fence waiters of files still
-	 * open read it until they see the device is dead.
-	 */
-	if (is_gpu(cd) && cd->gpu.fence)
-		dma_free_coherent(&cd->pdev->dev, PAGE_SIZE, cd->gpu.fence, cd->gpu.fence_bus);
-	pci_dev_put(cd->pdev);
+	if (cd->srcu_ready)
+		cleanup_srcu_struct(&cd->srcu);
+	if (cd->pdev)
+		pci_dev_put(cd->pdev);
 	kfree(cd);
 }
 
 static void cosim_dev_put(struct cosim_dev *cd)
 {
-	kref_put(&cd->ref, cosim_dev_release);
+	put_device(&cd->dev);
+}
+
+static bool cosim_dead(const struct cosim_dev *cd)
+{
+	return READ_ONCE(cd->dead);
 }
 
 /* ------------------------------------------------------------------ */
@@ -568,7 +614,7 @@ static int gpu_wait_room(struct cosim_dev *cd, unsigned long deadline)
 			return 0;
 		if (READ_ONCE(g->halted) || (++n % 8 == 0 && gpu_check_error_locked(cd)))
 			return -EIO;
-		if (READ_ONCE(cd->removing))
+		if (cosim_dead(cd))
 			return -ENODEV;
 		if (signal_pending(current))
 			return -EINTR;
@@ -684,7 +730,7 @@ static int gpu_fence_state(struct cosim_gpu *g, u64 seq)
 	return READ_ONCE(g->halted) ? -EIO : 1;
 }
 
-/* Called holding a reference on cd but not cd->lock (like WAIT_IRQ). */
+/* In the ioctl's SRCU read section: remove waits for it (it wakes us). */
 static long gpu_wait_fence(struct cosim_dev *cd, void __user *arg)
 {
 	struct cosim_gpu *g = &cd->gpu;
@@ -705,17 +751,14 @@ static long gpu_wait_fence(struct cosim_dev *cd, void __user *arg)
 		ret = gpu_fence_state(g, w.seq);
 		if (ret <= 0)
 			break;
-		if (READ_ONCE(cd->dead)) {
+		if (cosim_dead(cd)) {
 			ret = -ENODEV;
 			break;
 		}
 		left = (long)(deadline - jiffies);
 		if (left <= 0) {
 			/* The error vector may be masked: look at the device once. */
-			down_read(&cd->lock);
-			if (!cd->dead)
-				gpu_check_error(cd);
-			up_read(&cd->lock);
+			gpu_check_error(cd);
 			ret = gpu_fence_state(g, w.seq);
 			if (ret > 0)
 				ret = -ETIMEDOUT;
@@ -724,7 +767,7 @@ static long gpu_wait_fence(struct cosim_dev *cd, void __user *arg)
 		if (poll)
 			left = min(left, (long)msecs_to_jiffies(1));
 		left = wait_event_interruptible_timeout(g->wq,
-				gpu_fence_state(g, w.seq) <= 0 || READ_ONCE(cd->dead), left);
+				gpu_fence_state(g, w.seq) <= 0 || cosim_dead(cd), left);
 		if (left < 0) {
 			ret = left;	/* -ERESTARTSYS */
 			break;
@@ -783,7 +826,7 @@ static long gpu_reset(struct cosim_dev *cd, void __user *arg)
 
 	if (copy_from_user(&r, arg, sizeof(r)))
 		return -EFAULT;
-	if (r.flags & ~COSIM_GPU_RESET_RESUME)
+	if ((r.flags & ~COSIM_GPU_RESET_RESUME) || r.pad)
 		return -EINVAL;
 	if (r.ring_entries && (r.ring_entries < COSIM_GPU_RING_MIN_ENTRIES ||
 			       r.ring_entries > GPU_RING_MAX || !is_power_of_2(r.ring_entries) ||
@@ -891,9 +934,8 @@ static void gpu_quiesce(struct cosim_dev *cd)
 }
 
 /*
- * Frees the ring (after the vectors are gone; submit, the only other user,
- * runs under cd->lock and stops at cd->dead). The fence memory is freed with
- * cd itself (cosim_dev_release).
+ * Frees the ring and the fence memory: after gpu_quiesce, the vectors and
+ * every file operation (remove waited for them; later ones see `dead`).
  */
 static void gpu_free(struct cosim_dev *cd)
 {
@@ -902,6 +944,113 @@ static void gpu_free(struct cosim_dev *cd)
 	if (g->ring)
 		dma_free_coherent(&cd->pdev->dev, (size_t)GPU_RING_MAX * GPU_CMD, g->ring, g->ring_bus);
 	g->ring = NULL;
+	if (g->fence)
+		dma_free_coherent(&cd->pdev->dev, PAGE_SIZE, g->fence, g->fence_bus);
+	g->fence = NULL;
+}
+
+/*
+ * Before a DMA buffer is freed while the device lives on: makes sure the
+ * GPU cannot reach it. The command ring must be empty and idle: a running
+ * ring is waited for (GPU_DRAIN_TIMEOUT_MS); one that is halted or disabled
+ * with entries left (they would run on resume), or that does not drain in
+ * time, is soft-reset (its pending work is lost: waits return EIO). A NIC
+ * that user space enabled (the interface is down) may write any buffer: it
+ * is disabled and waited for (or the GPU is soft-reset). Called in an SRCU
+ * read section, device not dead. 0, -ENODEV (remove started: it frees the
+ * buffer), -EBUSY (the device could not be made idle: keep the memory).
+ */
+static int gpu_quiesce_dma(struct cosim_dev *cd)
+{
+	struct cosim_gpu *g = &cd->gpu;
+	unsigned long deadline = jiffies + msecs_to_jiffies(GPU_DRAIN_TIMEOUT_MS);
+	unsigned int delay = 20;
+	bool reset = false;
+	int ret = 0;
+	u64 st, v;
+
+	mutex_lock(&g->lock);
+	for (;;) {
+		st = gpu_rd(cd, COSIM_GPU_REG_STATUS);
+		if (st == ~0ull)
+			goto out;	/* the device does not answer: no DMA either */
+		if (!(st & COSIM_GPU_STATUS_RESETTING_MASK) &&
+		    (st & COSIM_GPU_STATUS_RING_EMPTY_MASK) && !(st & COSIM_GPU_STATUS_BUSY_MASK))
+			break;
+		if (!(st & COSIM_GPU_STATUS_RESETTING_MASK) &&
+		    ((st & COSIM_GPU_STATUS_HALTED_MASK) || !(st & COSIM_GPU_STATUS_ENABLED_MASK))) {
+			reset = true;
+			break;
+		}
+		if (cosim_dead(cd)) {
+			ret = -ENODEV;
+			goto out;
+		}
+		if (time_after(jiffies, deadline)) {
+			dev_warn(&cd->pdev->dev,
+				 "cosim%d: command ring not idle after %d ms (STATUS 0x%llx) before a DMA buffer is freed: soft reset\n",
+				 cd->minor, GPU_DRAIN_TIMEOUT_MS, st);
+			reset = true;
+			break;
+		}
+		usleep_range(delay, delay * 2);
+		delay = min(delay * 2, 1000u);
+	}
+	if (!reset && !cosim_net_owns_nic(cd)) {
+		v = gpu_rd(cd, COSIM_GPU_REG_NIC_CTRL);
+		if (v != ~0ull && (v & (COSIM_GPU_NIC_CTRL_TX_EN_MASK | COSIM_GPU_NIC_CTRL_RX_EN_MASK)))
+			gpu_wr(cd, COSIM_GPU_REG_NIC_CTRL, 0);
+		else if (!(st & COSIM_GPU_STATUS_NIC_BUSY_MASK))
+			goto out;
+		deadline = jiffies + msecs_to_jiffies(NIC_STOP_TIMEOUT_MS);
+		for (;;) {
+			v = gpu_rd(cd, COSIM_GPU_REG_NIC_STATUS);
+			if (v == ~0ull || !(v & (COSIM_GPU_NIC_STATUS_TX_BUSY_MASK |
+						COSIM_GPU_NIC_STATUS_RX_BUSY_MASK)))
+				break;
+			if (time_after(jiffies, deadline)) {
+				reset = true;
+				break;
+			}
+			usleep_range(50, 200);
+		}
+	}
+	if (reset && gpu_hw_init(cd, g->entries, GPU_RESET_TIMEOUT_MS))
+		ret = -EBUSY;
+out:
+	mutex_unlock(&g->lock);
+	return ret;
+}
+
+/*
+ * Example device: its DMA engine (DMA_STATUS.BUSY) must be idle. `removing`:
+ * called by remove (do not give up on `dead`). 0, -ENODEV, -EBUSY.
+ */
+static int ex_quiesce_dma(struct cosim_dev *cd, bool removing)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(EX_DMA_IDLE_TIMEOUT_MS);
+	u64 st;
+
+	if (!cd->bar[0] || pci_resource_len(cd->pdev, 0) < EX_REG_DMA_STATUS + 8)
+		return 0;
+	for (;;) {
+		st = readq(cd->bar[0] + EX_REG_DMA_STATUS);
+		if (st == ~0ull || !(st & EX_DMA_STATUS_BUSY))
+			return 0;
+		if (!removing && cosim_dead(cd))
+			return -ENODEV;
+		if (time_after(jiffies, deadline)) {
+			dev_warn(&cd->pdev->dev, "cosim%d: DMA engine still busy after %d ms\n",
+				 cd->minor, EX_DMA_IDLE_TIMEOUT_MS);
+			return -EBUSY;
+		}
+		usleep_range(50, 200);
+	}
+}
+
+static int cosim_quiesce_dma(struct cosim_dev *cd)
+{
+	return is_gpu(cd) ? gpu_quiesce_dma(cd) : ex_quiesce_dma(cd, false);
 }
 
 /* ------------------------------------------------------------------ */
@@ -949,10 +1098,25 @@ static ssize_t gpu_state_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(gpu_state);
 
+/* DMA buffers whose memory is allocated: ids not freed, or freed but mapped. */
+static ssize_t dma_bufs_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct cosim_dev *cd = dev_get_drvdata(dev);
+	u64 n, bytes;
+
+	mutex_lock(&cd->buf_lock);
+	n = cd->buf_count;
+	bytes = cd->buf_bytes;
+	mutex_unlock(&cd->buf_lock);
+	return sysfs_emit(buf, "buffers %llu\nbytes %llu\n", n, bytes);
+}
+static DEVICE_ATTR_RO(dma_bufs);
+
 static struct attribute *cosim_attrs[] = {
 	&dev_attr_irq_counts.attr,
 	&dev_attr_irq_mode.attr,
 	&dev_attr_gpu_state.attr,
+	&dev_attr_dma_bufs.attr,
 	NULL,
 };
 
@@ -980,34 +1144,107 @@ static const struct attribute_group *cosim_groups[] = {
 
 static int cosim_open(struct inode *inode, struct file *filp)
 {
+	/* chrdev_open holds the cdev, and the cdev holds cd (its parent). */
 	struct cosim_dev *cd = container_of(inode->i_cdev, struct cosim_dev, cdev);
 	struct cosim_file *cf;
-
-	down_read(&cd->lock);
-	if (cd->dead) {
-		up_read(&cd->lock);
-		return -ENODEV;
-	}
-	kref_get(&cd->ref);
-	up_read(&cd->lock);
+	int idx, ret = 0;
 
 	cf = kzalloc(sizeof(*cf), GFP_KERNEL);
-	if (!cf) {
-		cosim_dev_put(cd);
+	if (!cf)
 		return -ENOMEM;
-	}
 	cf->cd = cd;
+	cf->filp = filp;
 	mutex_init(&cf->lock);
 	INIT_LIST_HEAD(&cf->bufs);
 	cf->next_id = 1;
-	filp->private_data = cf;
-	return 0;
+
+	idx = srcu_read_lock(&cd->srcu);
+	if (cosim_dead(cd)) {
+		ret = -ENODEV;
+	} else {
+		get_device(&cd->dev);
+		/* Inside the read section: remove, past synchronize_srcu, sees the file. */
+		mutex_lock(&cd->files_lock);
+		list_add_tail(&cf->node, &cd->files);
+		mutex_unlock(&cd->files_lock);
+		filp->private_data = cf;
+	}
+	srcu_read_unlock(&cd->srcu, idx);
+	if (ret)
+		kfree(cf);
+	return ret;
 }
 
-static void cosim_buf_free(struct cosim_dev *cd, struct cosim_buf *b)
+/* ------------------------------------------------------------------ */
+/* DMA buffers                                                        */
+
+static void cosim_buf_kfree(struct kref *ref)
 {
-	dma_free_coherent(&cd->pdev->dev, b->size, b->cpu, b->bus);
-	kfree(b);
+	kfree(container_of(ref, struct cosim_buf, ref));
+}
+
+/*
+ * The buffer's last user is gone: free its memory once the device cannot
+ * reach it (`quiesced`: the caller made sure already). After remove started
+ * the memory is remove's to free (it stops the device first). A device that
+ * cannot be made idle keeps the memory until remove.
+ */
+static void cosim_buf_free_mem(struct cosim_buf *b, bool quiesced)
+{
+	struct cosim_dev *cd = b->cd;
+	int idx, ret;
+	void *cpu;
+
+	idx = srcu_read_lock(&cd->srcu);
+	ret = cosim_dead(cd) ? -ENODEV : quiesced ? 0 : cosim_quiesce_dma(cd);
+	if (ret) {
+		if (ret != -ENODEV)
+			dev_warn(&cd->pdev->dev,
+				 "cosim%d: the device did not go idle: a freed DMA buffer of %zu bytes is kept until remove\n",
+				 cd->minor, b->size);
+		srcu_read_unlock(&cd->srcu, idx);
+		return;
+	}
+	mutex_lock(&cd->buf_lock);
+	list_del_init(&b->dnode);
+	cd->buf_count--;
+	cd->buf_bytes -= b->size;
+	cpu = b->cpu;
+	b->cpu = NULL;
+	mutex_unlock(&cd->buf_lock);
+	dma_free_coherent(&cd->pdev->dev, b->size, cpu, b->bus);
+	srcu_read_unlock(&cd->srcu, idx);
+	kref_put(&b->ref, cosim_buf_kfree);	/* the memory's reference */
+}
+
+static void cosim_buf_get(struct cosim_buf *b)
+{
+	refcount_inc(&b->users);
+}
+
+static void cosim_buf_put(struct cosim_buf *b, bool quiesced)
+{
+	if (!refcount_dec_and_test(&b->users))
+		return;
+	cosim_buf_free_mem(b, quiesced);
+	kref_put(&b->ref, cosim_buf_kfree);	/* the users' reference */
+}
+
+/* Remove, with the device stopped and every mapping zapped: all DMA memory goes. */
+static void cosim_free_bufs(struct cosim_dev *cd)
+{
+	struct cosim_buf *b, *tmp;
+
+	mutex_lock(&cd->buf_lock);
+	list_for_each_entry_safe(b, tmp, &cd->bufs, dnode) {
+		list_del_init(&b->dnode);
+		cd->buf_count--;
+		cd->buf_bytes -= b->size;
+		dma_free_coherent(&cd->pdev->dev, b->size, b->cpu, b->bus);
+		b->cpu = NULL;
+		kref_put(&b->ref, cosim_buf_kfree);
+	}
+	mutex_unlock(&cd->buf_lock);
 }
 
 static int cosim_release(struct inode *inode, struct file *filp)
@@ -1015,30 +1252,42 @@ static int cosim_release(struct inode *inode, struct file *filp)
 	struct cosim_file *cf = filp->private_data;
 	struct cosim_dev *cd = cf->cd;
 	struct cosim_buf *b, *tmp;
+	bool quiesced = false;
+	int idx;
+
+	mutex_lock(&cd->files_lock);
+	list_del(&cf->node);
+	mutex_unlock(&cd->files_lock);
 
 	/*
-	 * GPU: commands in the ring and NIC descriptors may point into this
-	 * file's buffers. Stop the device (soft reset, ring set up again)
-	 * before they are freed.
+	 * No mapping of this file is left (a VMA holds its file), so every
+	 * buffer whose id is still here goes now. GPU: commands in the ring
+	 * and NIC descriptors may point into them; stop the device (soft
+	 * reset, ring set up again) first.
 	 */
-	if (is_gpu(cd) && !list_empty(&cf->bufs)) {
-		down_read(&cd->lock);
-		if (!cd->dead) {
-			mutex_lock(&cd->gpu.lock);
-			if (gpu_hw_init(cd, cd->gpu.entries, GPU_RESET_TIMEOUT_MS))
-				dev_err(&cd->pdev->dev,
-					"cosim%d: soft reset before freeing a closed file's DMA buffers failed\n",
-					cd->minor);
-			mutex_unlock(&cd->gpu.lock);
+	if (!list_empty(&cf->bufs)) {
+		idx = srcu_read_lock(&cd->srcu);
+		if (!cosim_dead(cd)) {
+			if (is_gpu(cd)) {
+				mutex_lock(&cd->gpu.lock);
+				if (gpu_hw_init(cd, cd->gpu.entries, GPU_RESET_TIMEOUT_MS))
+					dev_err(&cd->pdev->dev,
+						"cosim%d: soft reset before freeing a closed file's DMA buffers failed\n",
+						cd->minor);
+				else
+					quiesced = true;
+				mutex_unlock(&cd->gpu.lock);
+			} else {
+				quiesced = !ex_quiesce_dma(cd, false);
+			}
 		}
-		up_read(&cd->lock);
+		srcu_read_unlock(&cd->srcu, idx);
 	}
-
-	list_for_each_entry_safe(b, tmp, &cf->bufs, node) {
-		list_del(&b->node);
-		cosim_buf_free(cf->cd, b);
+	list_for_each_entry_safe(b, tmp, &cf->bufs, fnode) {
+		list_del(&b->fnode);
+		cosim_buf_put(b, quiesced);
 	}
-	cosim_dev_put(cf->cd);
+	cosim_dev_put(cd);
 	kfree(cf);
 	return 0;
 }
@@ -1140,7 +1389,7 @@ static long cosim_dma_alloc(struct cosim_file *cf, void __user *arg)
 
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
-	if (req.size == 0 || req.size > COSIM_DMA_MAX_SIZE)
+	if (req.size == 0 || req.size > COSIM_DMA_MAX_SIZE || req.pad)
 		return -EINVAL;
 
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
@@ -1152,15 +1401,26 @@ static long cosim_dma_alloc(struct cosim_file *cf, void __user *arg)
 		kfree(b);
 		return -ENOMEM;
 	}
+	b->cd = cd;
+	kref_init(&b->ref);		/* the users' */
+	kref_get(&b->ref);		/* the memory's */
+	refcount_set(&b->users, 1);	/* the id */
+	INIT_LIST_HEAD(&b->fnode);
+	/* In the ioctl's read section: remove sees it and frees it. */
+	mutex_lock(&cd->buf_lock);
+	list_add_tail(&b->dnode, &cd->bufs);
+	cd->buf_count++;
+	cd->buf_bytes += b->size;
+	mutex_unlock(&cd->buf_lock);
 
 	mutex_lock(&cf->lock);
 	if (cf->next_id >= COSIM_MMAP_BAR_BASE) {
 		mutex_unlock(&cf->lock);
-		cosim_buf_free(cd, b);
+		cosim_buf_put(b, true);	/* the device never learnt of it */
 		return -ENOSPC;
 	}
 	b->id = cf->next_id++;
-	list_add_tail(&b->node, &cf->bufs);
+	list_add_tail(&b->fnode, &cf->bufs);
 	mutex_unlock(&cf->lock);
 
 	req.size = b->size;
@@ -1170,24 +1430,29 @@ static long cosim_dma_alloc(struct cosim_file *cf, void __user *arg)
 	req.pad = 0;
 	if (copy_to_user(arg, &req, sizeof(req))) {
 		mutex_lock(&cf->lock);
-		list_del(&b->node);
+		list_del(&b->fnode);
 		mutex_unlock(&cf->lock);
-		cosim_buf_free(cd, b);
+		cosim_buf_put(b, true);
 		return -EFAULT;
 	}
 	return 0;
 }
 
+/* Called with cf->lock held. */
 static struct cosim_buf *cosim_find_buf(struct cosim_file *cf, u32 id)
 {
 	struct cosim_buf *b;
 
-	list_for_each_entry(b, &cf->bufs, node)
+	list_for_each_entry(b, &cf->bufs, fnode)
 		if (b->id == id)
 			return b;
 	return NULL;
 }
 
+/*
+ * Drops the id. The memory goes with the buffer's last mapping (at once if
+ * it is not mapped), once the device cannot reach it.
+ */
 static long cosim_dma_free(struct cosim_file *cf, void __user *arg)
 {
 	struct cosim_dma_free req;
@@ -1195,20 +1460,16 @@ static long cosim_dma_free(struct cosim_file *cf, void __user *arg)
 
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
+	if (req.pad)
+		return -EINVAL;
 	mutex_lock(&cf->lock);
 	b = cosim_find_buf(cf, req.id);
 	if (b)
-		list_del(&b->node);
+		list_del(&b->fnode);
 	mutex_unlock(&cf->lock);
 	if (!b)
 		return -EINVAL;
-	/*
-	 * A user mapping of the buffer still refers to its pages; freeing
-	 * them under it would hand them to someone else. The mm core does not
-	 * tell us about remaining mappings of coherent memory, so the caller
-	 * must munmap first (documented in the uapi header).
-	 */
-	cosim_buf_free(cf->cd, b);
+	cosim_buf_put(b, false);
 	return 0;
 }
 
@@ -1257,31 +1518,19 @@ static long cosim_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	struct cosim_dev *cd = cf->cd;
 	void __user *uarg = (void __user *)arg;
 	long ret;
+	int idx;
 
 	if ((cmd == COSIM_GPU_IOC_SUBMIT || cmd == COSIM_GPU_IOC_WAIT_FENCE ||
 	     cmd == COSIM_GPU_IOC_RESET) && !is_gpu(cd))
 		return -ENOTTY;
 
-	/* Waiting must not hold off remove: it only needs the vectors. */
-	if (cmd == COSIM_IOC_WAIT_IRQ || cmd == COSIM_IOC_IRQ_COUNTS ||
-	    cmd == COSIM_GPU_IOC_WAIT_FENCE) {
-		down_read(&cd->lock);
-		if (cd->dead) {
-			up_read(&cd->lock);
-			return -ENODEV;
-		}
-		kref_get(&cd->ref);
-		up_read(&cd->lock);
-		ret = cmd == COSIM_IOC_WAIT_IRQ ? cosim_wait_irq(cd, uarg) :
-		      cmd == COSIM_GPU_IOC_WAIT_FENCE ? gpu_wait_fence(cd, uarg) :
-		      cosim_irq_counts(cd, uarg);
-		cosim_dev_put(cd);
-		return ret;
-	}
-
-	down_read(&cd->lock);
-	if (cd->dead) {
-		up_read(&cd->lock);
+	/*
+	 * Waits too run in the read section: remove sets `dead`, wakes them
+	 * and waits for them to leave before it frees what they look at.
+	 */
+	idx = srcu_read_lock(&cd->srcu);
+	if (cosim_dead(cd)) {
+		srcu_read_unlock(&cd->srcu, idx);
 		return -ENODEV;
 	}
 	switch (cmd) {
@@ -1290,14 +1539,128 @@ static long cosim_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	case COSIM_IOC_REG_WRITE:	ret = cosim_reg_write(cd, uarg); break;
 	case COSIM_IOC_DMA_ALLOC:	ret = cosim_dma_alloc(cf, uarg); break;
 	case COSIM_IOC_DMA_FREE:	ret = cosim_dma_free(cf, uarg); break;
+	case COSIM_IOC_WAIT_IRQ:	ret = cosim_wait_irq(cd, uarg); break;
+	case COSIM_IOC_IRQ_COUNTS:	ret = cosim_irq_counts(cd, uarg); break;
 	case COSIM_GPU_IOC_SUBMIT:	ret = gpu_submit(cd, uarg); break;
+	case COSIM_GPU_IOC_WAIT_FENCE:	ret = gpu_wait_fence(cd, uarg); break;
 	case COSIM_GPU_IOC_STATUS:	ret = gpu_status(cd, uarg); break;
 	case COSIM_GPU_IOC_RESET:	ret = gpu_reset(cd, uarg); break;
 	default:			ret = -ENOTTY; break;
 	}
-	up_read(&cd->lock);
+	srcu_read_unlock(&cd->srcu, idx);
 	return ret;
 }
+
+/* ------------------------------------------------------------------ */
+/* mmap: BARs and DMA buffers, filled in by the fault handlers        */
+
+static void cosim_vm_flags_set(struct vm_area_struct *vma, unsigned long flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+/*
+ * Maps up to FAULT_AROUND_PAGES pages from the faulting one on (inside the
+ * VMA and the object of `npages` pages whose page i is pfn(ctx, i)).
+ */
+static vm_fault_t cosim_fault_pfns(struct vm_fault *vmf, unsigned long npages,
+				   unsigned long (*pfn)(void *ctx, unsigned long pg), void *ctx)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long addr = vmf->address & PAGE_MASK, pg = vmf->pgoff;
+	vm_fault_t ret;
+	unsigned int i;
+
+	if (pg >= npages)
+		return VM_FAULT_SIGBUS;
+	ret = vmf_insert_pfn(vma, addr, pfn(ctx, pg));
+	if (ret != VM_FAULT_NOPAGE)
+		return ret;
+	for (i = 1; i < FAULT_AROUND_PAGES; i++) {
+		addr += PAGE_SIZE;
+		pg++;
+		if (addr >= vma->vm_end || pg >= npages)
+			break;
+		if (vmf_insert_pfn(vma, addr, pfn(ctx, pg)) != VM_FAULT_NOPAGE)
+			break;
+	}
+	return VM_FAULT_NOPAGE;
+}
+
+static unsigned long cosim_bar_pfn(void *ctx, unsigned long pg)
+{
+	struct cosim_barmap *bm = ctx;
+
+	return (pci_resource_start(bm->cd->pdev, bm->bar) >> PAGE_SHIFT) + pg;
+}
+
+static vm_fault_t cosim_bar_fault(struct vm_fault *vmf)
+{
+	struct cosim_barmap *bm = vmf->vma->vm_private_data;
+	struct cosim_dev *cd = bm->cd;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	int idx;
+
+	idx = srcu_read_lock(&cd->srcu);
+	if (!cosim_dead(cd)) {
+		resource_size_t start = pci_resource_start(cd->pdev, bm->bar);
+		unsigned long npages = PAGE_ALIGN(offset_in_page(start) +
+						  pci_resource_len(cd->pdev, bm->bar)) >> PAGE_SHIFT;
+
+		ret = cosim_fault_pfns(vmf, npages, cosim_bar_pfn, bm);
+	}
+	srcu_read_unlock(&cd->srcu, idx);
+	return ret;
+}
+
+static const struct vm_operations_struct cosim_bar_vm_ops = {
+	.fault = cosim_bar_fault,
+};
+
+/* The pfn of page `pg` of a coherent buffer (linear map, or remapped by the DMA layer). */
+static unsigned long cosim_buf_pfn(void *ctx, unsigned long pg)
+{
+	struct cosim_buf *b = ctx;
+	void *va = b->cpu + (pg << PAGE_SHIFT);
+
+	return is_vmalloc_addr(va) ? vmalloc_to_pfn(va) : PHYS_PFN(virt_to_phys(va));
+}
+
+static vm_fault_t cosim_buf_fault(struct vm_fault *vmf)
+{
+	struct cosim_buf *b = vmf->vma->vm_private_data;
+	struct cosim_dev *cd = b->cd;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	int idx;
+
+	/* This VMA is a user: the memory stays until remove frees it (after `dead`). */
+	idx = srcu_read_lock(&cd->srcu);
+	if (!cosim_dead(cd) && b->cpu)
+		ret = cosim_fault_pfns(vmf, b->size >> PAGE_SHIFT, cosim_buf_pfn, b);
+	srcu_read_unlock(&cd->srcu, idx);
+	return ret;
+}
+
+/* fork, split, mremap: one more user */
+static void cosim_buf_vm_open(struct vm_area_struct *vma)
+{
+	cosim_buf_get(vma->vm_private_data);
+}
+
+static void cosim_buf_vm_close(struct vm_area_struct *vma)
+{
+	cosim_buf_put(vma->vm_private_data, false);
+}
+
+static const struct vm_operations_struct cosim_buf_vm_ops = {
+	.open = cosim_buf_vm_open,
+	.close = cosim_buf_vm_close,
+	.fault = cosim_buf_fault,
+};
 
 static int cosim_mmap(struct file *filp, struct vm_area_struct *vma)
 {
@@ -1306,10 +1669,14 @@ static int cosim_mmap(struct file *filp, struct vm_area_struct *vma)
 	unsigned long len = vma->vm_end - vma->vm_start;
 	u64 id = vma->vm_pgoff >> (COSIM_MMAP_SHIFT - PAGE_SHIFT);
 	unsigned long pgoff = vma->vm_pgoff & ((1ul << (COSIM_MMAP_SHIFT - PAGE_SHIFT)) - 1);
-	int ret = -EINVAL;
+	u64 off = (u64)pgoff << PAGE_SHIFT;
+	int idx, ret = -EINVAL;
 
-	down_read(&cd->lock);
-	if (cd->dead) {
+	/* Pfn mappings cannot be copied on write: MAP_SHARED only. */
+	if (is_cow_mapping(vma->vm_flags))
+		return -EINVAL;
+	idx = srcu_read_lock(&cd->srcu);
+	if (cosim_dead(cd)) {
 		ret = -ENODEV;
 		goto out;
 	}
@@ -1321,28 +1688,49 @@ static int cosim_mmap(struct file *filp, struct vm_area_struct *vma)
 		    !(pci_resource_flags(cd->pdev, bar) & IORESOURCE_MEM))
 			goto out;
 		start = pci_resource_start(cd->pdev, bar);
-		blen = pci_resource_len(cd->pdev, bar);
-		if (((u64)pgoff << PAGE_SHIFT) >= blen)
+		blen = PAGE_ALIGN(offset_in_page(start) + pci_resource_len(cd->pdev, bar));
+		if (off >= blen || len > blen - off)
 			goto out;
 		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
-		vma->vm_pgoff = pgoff;
-		ret = vm_iomap_memory(vma, start, blen);
+		vma->vm_ops = &cosim_bar_vm_ops;
+		vma->vm_private_data = &cd->barmap[bar];
 	} else {
 		struct cosim_buf *b;
 
 		mutex_lock(&cf->lock);
 		b = cosim_find_buf(cf, (u32)id);
-		if (b && ((u64)pgoff << PAGE_SHIFT) < b->size &&
-		    len <= b->size - ((u64)pgoff << PAGE_SHIFT)) {
-			/* dma_mmap_coherent takes vm_pgoff as the page offset in the buffer */
-			vma->vm_pgoff = pgoff;
-			ret = dma_mmap_coherent(&cd->pdev->dev, vma, b->cpu, b->bus, b->size);
+		if (b && off < b->size && len <= b->size - off) {
+			cosim_buf_get(b);	/* this VMA's */
+			vma->vm_ops = &cosim_buf_vm_ops;
+			vma->vm_private_data = b;
+		} else {
+			b = NULL;
 		}
 		mutex_unlock(&cf->lock);
+		if (!b)
+			goto out;
 	}
+	vma->vm_pgoff = pgoff;	/* page offset in the BAR / buffer: vmf->pgoff */
+	cosim_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	ret = 0;
 out:
-	up_read(&cd->lock);
+	srcu_read_unlock(&cd->srcu, idx);
 	return ret;
+}
+
+/*
+ * Remove, past synchronize_srcu: no fault fills a mapping in any more, so
+ * zapping every mapping of every open file leaves none to the device's
+ * BARs or DMA memory; later accesses fault and get SIGBUS.
+ */
+static void cosim_revoke_mappings(struct cosim_dev *cd)
+{
+	struct cosim_file *cf;
+
+	mutex_lock(&cd->files_lock);
+	list_for_each_entry(cf, &cd->files, node)
+		unmap_mapping_range(cf->filp->f_mapping, 0, 0, 1);
+	mutex_unlock(&cd->files_lock);
 }
 
 static const struct file_operations cosim_fops = {
@@ -1377,8 +1765,23 @@ static int cosim_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	cd = kzalloc(sizeof(*cd), GFP_KERNEL);
 	if (!cd)
 		return -ENOMEM;
-	kref_init(&cd->ref);
-	init_rwsem(&cd->lock);
+	ret = init_srcu_struct(&cd->srcu);
+	if (ret) {
+		kfree(cd);
+		return ret;
+	}
+	cd->srcu_ready = true;
+	/* From here on cd is freed by put_device (cosim_dev_release). */
+	device_initialize(&cd->dev);
+	cd->dev.release = cosim_dev_release;
+	mutex_init(&cd->files_lock);
+	INIT_LIST_HEAD(&cd->files);
+	mutex_init(&cd->buf_lock);
+	INIT_LIST_HEAD(&cd->bufs);
+	for (i = 0; i < COSIM_NUM_BARS; i++) {
+		cd->barmap[i].cd = cd;
+		cd->barmap[i].bar = i;
+	}
 	cd->pdev = pci_dev_get(pdev);
 	cd->caps = id->driver_data;
 	if (is_gpu(cd))
@@ -1434,20 +1837,23 @@ static int cosim_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	}
 
 	pci_set_drvdata(pdev, cd);
+	/*
+	 * /dev/cosimN: the cdev's parent is cd->dev (cdev_device_add), so the
+	 * cdev, which an open file holds until after its release, keeps cd.
+	 */
 	cdev_init(&cd->cdev, &cosim_fops);
 	cd->cdev.owner = THIS_MODULE;
-	ret = cdev_add(&cd->cdev, MKDEV(MAJOR(cosim_devt), cd->minor), 1);
+	cd->dev.devt = MKDEV(MAJOR(cosim_devt), cd->minor);
+	cd->dev.class = cosim_class;
+	cd->dev.parent = &pdev->dev;
+	cd->dev.groups = cosim_groups;
+	dev_set_drvdata(&cd->dev, cd);
+	ret = dev_set_name(&cd->dev, "cosim%d", cd->minor);
+	if (!ret)
+		ret = cdev_device_add(&cd->cdev, &cd->dev);
 	if (ret) {
-		dev_err(&pdev->dev, "cdev_add failed (%d)\n", ret);
+		dev_err(&pdev->dev, "cdev_device_add failed (%d)\n", ret);
 		goto err_irqs;
-	}
-	cd->chardev = device_create_with_groups(cosim_class, &pdev->dev,
-						MKDEV(MAJOR(cosim_devt), cd->minor),
-						cd, cosim_groups, "cosim%d", cd->minor);
-	if (IS_ERR(cd->chardev)) {
-		ret = PTR_ERR(cd->chardev);
-		dev_err(&pdev->dev, "device_create failed (%d)\n", ret);
-		goto err_cdev;
 	}
 
 	for (i = 0; i < COSIM_NUM_BARS; i++)
@@ -1464,8 +1870,6 @@ static int cosim_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		dev_warn(&pdev->dev, "cosim%d: no network interface for the NIC\n", cd->minor);
 	return 0;
 
-err_cdev:
-	cdev_del(&cd->cdev);
 err_irqs:
 	pci_set_drvdata(pdev, NULL);
 	if (is_gpu(cd))
@@ -1493,34 +1897,38 @@ static void cosim_remove(struct pci_dev *pdev)
 	struct cosim_dev *cd = pci_get_drvdata(pdev);
 	unsigned int i;
 
-	/* No new file operation starts; running ones finish first. */
-	WRITE_ONCE(cd->removing, true);
 	/* ndo_stop (if it was up) frees the NIC's rings while the device still works. */
 	cosim_net_remove(cd);
-	down_write(&cd->lock);
-	cd->dead = true;
-	up_write(&cd->lock);
+	/* Every file operation, fault and buffer free from now on fails or leaves the work to us. */
+	WRITE_ONCE(cd->dead, true);
 	for (i = 0; i < cd->nvec; i++)
 		wake_up_all(&cd->vec[i].wq);
 	if (is_gpu(cd))
 		wake_up_all(&cd->gpu.wq);
+	/* ... and those still running (woken waiters included) are over. */
+	synchronize_srcu(&cd->srcu);
 
-	device_destroy(cosim_class, MKDEV(MAJOR(cosim_devt), cd->minor));
-	cdev_del(&cd->cdev);
+	cdev_device_del(&cd->cdev, &cd->dev);	/* /dev/cosimN and sysfs go; open files stay */
+	/* No DMA into the ring, the fence or any buffer; then none at all. */
 	if (is_gpu(cd))
-		gpu_quiesce(cd);	/* no DMA into the ring or freed buffers */
+		gpu_quiesce(cd);
+	else
+		ex_quiesce_dma(cd, true);
+	pci_clear_master(pdev);
+	/* BAR and DMA mappings of files still open now fault (SIGBUS). */
+	cosim_revoke_mappings(cd);
 	pci_set_drvdata(pdev, NULL);
 	cosim_free_irqs(cd);
 	cosim_net_free(cd);	/* the NIC vector's handler was the last to look at it */
+	cosim_free_bufs(cd);	/* those of open files too */
 	if (is_gpu(cd))
 		gpu_free(cd);
 	cosim_unmap_bars(cd);
 	pci_release_regions(pdev);
-	pci_clear_master(pdev);
 	pci_disable_device(pdev);
 	ida_free(&cosim_minors, cd->minor);
 	dev_info(&pdev->dev, "removed\n");
-	/* Open files keep cd (and the pci_dev) alive until they are closed. */
+	/* Open files (and through them their mappings) keep cd until they are closed. */
 	cosim_dev_put(cd);
 }
 

@@ -568,6 +568,17 @@ void cosim_net_reset_done(struct cosim_dev *cd)
 	napi_kick(n);
 }
 
+/*
+ * True while the interface is up: the NIC's rings are the driver's, no
+ * user-space buffer is in them. Called with cd->gpu.lock held.
+ */
+bool cosim_net_owns_nic(struct cosim_dev *cd)
+{
+	struct cosim_net *n = cosim_net_of(cd);
+
+	return n && n->hw_up;
+}
+
 /* ------------------------------------------------------------------ */
 /* probe / remove                                                     */
 

@@ -9,7 +9,8 @@
  *
  * Errors (returned as -1 with errno by the ioctl(2) wrapper):
  *   EINVAL     bad BAR / size / offset out of the BAR / bad vector /
- *              bad buffer id / bad length
+ *              bad buffer id / bad length / unknown flags / a pad field
+ *              that is not 0 (every `pad` user space passes in must be 0)
  *   ENODEV     the device was removed (unbind) while the file was open
  *   ETIMEDOUT  COSIM_IOC_WAIT_IRQ: no interrupt within timeout_ms
  *   EINTR      COSIM_IOC_WAIT_IRQ: interrupted by a signal
@@ -86,22 +87,28 @@ struct cosim_reg {
  * up to whole pages, at most COSIM_DMA_MAX_SIZE). Returns its id (>= 1), the
  * bus address to program into the device, and the offset to pass to mmap(2)
  * on the same file to map it (MAP_SHARED, length <= the rounded size).
- * Buffers belong to the open file: they are freed by COSIM_IOC_DMA_FREE or when
- * the file is closed (and no mapping of it remains).
+ * Buffers belong to the open file: their id goes with COSIM_IOC_DMA_FREE or
+ * when the file is closed; the memory goes when the id and every mapping of
+ * it are gone, and only once the device cannot reach it any more.
  */
 struct cosim_dma_alloc {
 	__u64 size;		/* in: bytes; out: rounded-up size */
 	__u64 bus_addr;		/* out: dma_addr_t for the device */
 	__u64 mmap_offset;	/* out: offset argument for mmap(2) */
 	__u32 id;		/* out */
-	__u32 pad;
+	__u32 pad;		/* in: 0 */
 };
 #define COSIM_DMA_MAX_SIZE	(4ull << 20)
 
-/* COSIM_IOC_DMA_FREE: free buffer `id` (munmap it first). */
+/*
+ * COSIM_IOC_DMA_FREE: drop buffer `id`. An unmapped buffer is freed at once;
+ * a mapped one stays usable through its mappings and is freed with the last
+ * of them (munmap, exit). Either way the driver first makes sure the device
+ * cannot reach it (docs: guest/README.md, "DMA buffers").
+ */
 struct cosim_dma_free {
 	__u32 id;
-	__u32 pad;
+	__u32 pad;		/* in: 0 */
 };
 
 /*
@@ -131,7 +138,9 @@ struct cosim_irq_counts {
 /*
  * mmap(2) offsets. DMA buffer `id` at COSIM_MMAP_DMA(id) (what DMA_ALLOC
  * returns); BAR n at COSIM_MMAP_BAR(n) (memory BARs only; uncached; length at
- * most the BAR length) for direct MMIO from user space.
+ * most the BAR length) for direct MMIO from user space. MAP_SHARED only.
+ * When the device is removed (unbind, rmmod) every mapping is revoked: a
+ * later access raises SIGBUS.
  */
 #define COSIM_MMAP_SHIFT	32
 #define COSIM_MMAP_DMA(id)	((__u64)(id) << COSIM_MMAP_SHIFT)
@@ -260,14 +269,14 @@ struct cosim_gpu_status {
  * - COSIM_GPU_RESET_RESUME: RING_CTRL = ENABLE | CLEAR_ERROR: the device
  *   clears the error and continues after the failing command (which is
  *   skipped); ring_entries must be 0.
- * Errors: EINVAL (ring_entries not a power of two in 2..4096, flags),
+ * Errors: EINVAL (ring_entries not a power of two in 2..4096, flags, pad),
  * ETIMEDOUT (still RESETTING), EIO (the ring did not come up), ENODEV.
  */
 struct cosim_gpu_reset {
 	__u32 flags;		/* in: COSIM_GPU_RESET_* */
 	__u32 ring_entries;	/* in: 0 = keep */
 	__u32 timeout_ms;	/* in */
-	__u32 pad;
+	__u32 pad;		/* in: 0 */
 };
 #define COSIM_GPU_RESET_RESUME		(1u << 0)
 #define COSIM_GPU_RING_MAX_ENTRIES_UAPI	4096

@@ -51,6 +51,8 @@ struct cgpu_buf {
 	void *ptr;		/* the CPU's view */
 };
 int cgpu_buf_alloc(int fd, size_t size, struct cgpu_buf *b);	/* size <= COSIM_DMA_MAX_SIZE */
+/* munmap + COSIM_IOC_DMA_FREE. (The driver frees the memory only with the id
+ * and the last mapping gone, and once the device cannot reach it.) */
 int cgpu_buf_free(int fd, struct cgpu_buf *b);
 
 /* ---- commands (64-byte ring entries) ---- */

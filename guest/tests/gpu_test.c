@@ -1,11 +1,13 @@
 /* gpu_test.c - see gpu_test.h */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/klog.h>
 
 #include "gpu_test.h"
 
@@ -321,6 +323,145 @@ int check_kernel(unsigned kernel, uint32_t count, int32_t alpha, int inplace)
 			tap_diag("%s: %s", what, why);
 			return 0;
 		}
+	}
+	return tap_ok(1, "%s", what);
+}
+
+/* ---- device lifetime ---- */
+
+int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int gpu_unbind_dev(const char *pci_name)
+{
+	return sysfs_write(DRV_SYSFS "/unbind", pci_name);
+}
+
+int gpu_bind_dev(const char *pci_name)
+{
+	return sysfs_write(DRV_SYSFS "/bind", pci_name);
+}
+
+int wait_devnode(int present, unsigned ms)
+{
+	unsigned i;
+
+	for (i = 0; i <= ms / 10; i++) {
+		if ((access(cgpu_default_path(), F_OK) == 0) == present)
+			return 0;
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
+int dma_bufs(uint64_t *count, uint64_t *bytes)
+{
+	const char *node = strrchr(cgpu_default_path(), '/');
+	unsigned long long c = 0, b = 0;
+	char path[128], line[128];
+	int got = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/cosim/%s/dma_bufs", node ? node + 1 : "cosim0");
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		got += sscanf(line, "buffers %llu", &c) == 1;
+		got += sscanf(line, "bytes %llu", &b) == 1;
+	}
+	fclose(f);
+	if (got != 2)
+		return -EPROTO;
+	*count = c;
+	*bytes = b;
+	return 0;
+}
+
+int klog_mark(const char *tag)
+{
+	char line[160];
+	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(line, sizeof(line), "<6>cosim-test: %s\n", tag);
+	if (write(fd, line, strlen(line)) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int klog_check(const char *tag, char *first, size_t len)
+{
+	static const char *const bad[] = {
+		"BUG", "WARNING", "Oops", "general protection", "Call Trace", "KASAN", "UBSAN",
+		"DMA-API", "Poison overwritten", "Redzone", "list_add corruption",
+		"list_del corruption", "refcount_t", "possible circular locking",
+		"possible recursive locking", "suspicious RCU usage", "kernel BUG",
+	};
+	char mark[160], *buf, *p, *line, *end;
+	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0), n, found = 0;
+	size_t i;
+
+	if (first && len)
+		first[0] = 0;
+	if (size <= 0)
+		return -errno;
+	buf = malloc((size_t)size + 1);
+	if (!buf)
+		return -ENOMEM;
+	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size);
+	if (n < 0) {
+		n = -errno;
+		free(buf);
+		return n;
+	}
+	buf[n] = 0;
+	snprintf(mark, sizeof(mark), "cosim-test: %s", tag);
+	/* after the last mark (all of the log if there is none) */
+	for (p = buf, line = buf; (p = strstr(p, mark)); p++)
+		line = p;
+	for (; *line; line = end + (*end != 0)) {
+		end = strchr(line, '\n');
+		if (!end)
+			end = line + strlen(line);
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			if (memmem(line, (size_t)(end - line), bad[i], strlen(bad[i]))) {
+				if (!found++ && first && len)
+					snprintf(first, len, "%.*s", (int)(end - line), line);
+				break;
+			}
+		}
+	}
+	free(buf);
+	return found;
+}
+
+int klog_clean(const char *tag, const char *what)
+{
+	char first[200];
+	int n = klog_check(tag, first, sizeof(first));
+
+	if (n < 0) {
+		tap_fail(strerror(-n), "%s", what);
+		return 0;
+	}
+	if (n) {
+		char why[260];
+
+		snprintf(why, sizeof(why), "%d line(s), first: %s", n, first);
+		tap_fail(why, "%s", what);
+		return 0;
 	}
 	return tap_ok(1, "%s", what);
 }

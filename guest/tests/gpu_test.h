@@ -60,6 +60,34 @@ void irq_snapshot(uint64_t counts[4]);
 /* Polls STATUS until the driver recorded a halted ring (error vector), at most ms. */
 int wait_halted(unsigned ms, struct cosim_gpu_status *st);
 
+
+/* ---- device lifetime (gpu_unbind, gpu_revoke, gpu_dma_lifetime) ---- */
+#define DRV_SYSFS	"/sys/bus/pci/drivers/cosim_gpu"
+/* Writes val to a sysfs file: 0 or -errno. */
+int sysfs_write(const char *path, const char *val);
+/* Unbinds / binds PCI device `pci_name` (cosim_info.pci_name) from/to cosim_gpu. */
+int gpu_unbind_dev(const char *pci_name);
+int gpu_bind_dev(const char *pci_name);
+/* Waits until cgpu_default_path() exists (present 1) or not (0): 0 or -ETIMEDOUT. */
+int wait_devnode(int present, unsigned ms);
+/*
+ * /sys/class/cosim/<node>/dma_bufs of the device behind cgpu_default_path():
+ * the driver's DMA buffers with memory still allocated (ids not freed, or
+ * freed but still mapped) and their bytes. 0 or -errno.
+ */
+int dma_bufs(uint64_t *count, uint64_t *bytes);
+
+/*
+ * The kernel log. klog_mark writes "cosim-test: TAG" to /dev/kmsg; klog_check
+ * scans the lines after the last such mark for reports of kernel bugs (BUG,
+ * WARNING, Oops, general protection, Call Trace, KASAN, UBSAN, DMA-API,
+ * SLUB poison/redzone errors, list corruption, refcount_t, lockdep) and
+ * returns how many it found, the first in `first` (or -errno). tap_ok on
+ * klog_clean(TAG, what) prints the first such line in the failure.
+ */
+int klog_mark(const char *tag);
+int klog_check(const char *tag, char *first, size_t len);
+int klog_clean(const char *tag, const char *what);
 #endif
 
 /*
