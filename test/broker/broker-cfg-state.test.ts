@@ -40,7 +40,10 @@ test('a CFG_STATE with reserved bits is refused to the QEMU side', async () => {
     const [text, code] = await err;
     assert.equal(code, ErrorCode.MALFORMED);
     assert.match(text, /CFG_STATE with reserved bits 0x30 set/);
-    await new Promise((r) => setTimeout(r, 50));
+    // A marker write after it, on the same QEMU -> HDL path, which keeps
+    // order: once the HDL has the marker, a forwarded CFG_STATE would be there.
+    s.peer.write(0, 0x40, 0x5a, 4);
+    await eventually(() => s.dev.received.some((m) => m.type === MsgType.MMIO_WRITE && m.address === 0x40n), 2000, 'the marker write');
     assert.deepEqual(cfgStates(s.dev), []);
   } finally {
     await s.stop();

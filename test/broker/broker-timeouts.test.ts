@@ -24,13 +24,13 @@ test('an MMIO read the HDL never answers times out with the transaction named', 
   try {
     await ready(dev);
     await peer.connect();
-    const t0 = Date.now();
     await assert.rejects(peer.read(0, 0x10, 4), (e: PeerError) => {
       assert.equal(e.code, ErrorCode.TIMEOUT);
       assert.match(e.message, /MMIO read timeout: device 'dev0' MMIO read BAR0\+0x10 len 4 tag \d+: hdl peer 'dev0' did not answer within 300 ms \(last heard \d+ ms ago at cycle 4242\)/);
       return true;
     });
-    assert.ok(Date.now() - t0 < 1500, 'the error came at the broker timeout');
+    // The broker's timeout fired (not the peer's own, whose text is "no answer
+    // from the broker"): the text above is the broker's, and it counted it.
     assert.equal(broker.stats.channels.get('mmio')?.timeouts, 1);
   } finally {
     await peer.close();
@@ -66,13 +66,14 @@ test('an HDL killed mid-transaction: the waiting read fails naming the lost peer
     const read = peer.read(0, 0x8, 8);
     await eventually(() => dev.stdoutLines.some((l) => l.startsWith('got MMIO_READ')), 2000, 'read reached the HDL');
     dev.child.kill('SIGKILL');
-    const t0 = Date.now();
     await assert.rejects(read, (e: PeerError) => {
       assert.equal(e.code, ErrorCode.PEER_GONE);
       assert.match(e.message, /MMIO read: device 'dev0' MMIO read BAR0\+0x8 len 8 tag \d+ failed: hdl peer 'dev0' (disconnected \(ZeroMQ closed its connection: [^)]*\)|silent for \d+ ms \(limit 400 ms\)) \(last cycle 99\)/);
       return true;
     });
-    assert.ok(Date.now() - t0 < 3000);
+    // Failed by the loss of the peer, not by the 10 s request timeout: the
+    // code is PEER_GONE (not TIMEOUT) and the broker counted no timeout.
+    assert.equal(broker.stats.channels.get('mmio')?.timeouts ?? 0, 0);
     // The device is gone: a new read is refused at once instead of waiting.
     await assert.rejects(peer.read(0, 0x8, 8), /no HDL peer for device 'dev0'/);
   } finally {
@@ -96,9 +97,13 @@ test('a broker killed while a peer waits: the peer fails within its peer timeout
     const read = peer.read(0, 0x10, 4);
     await eventually(() => dev!.stdoutLines.some((l) => l.startsWith('got MMIO_READ')), 2000, 'read reached the HDL');
     brokerProc.child.kill('SIGKILL');
-    const t0 = Date.now();
-    await assert.rejects(read, /MMIO read BAR0\+0x10 len 4 tag \d+: broker at ipc:.* went silent for \d+ ms/);
-    assert.ok(Date.now() - t0 < 4000, `failed after ${Date.now() - t0} ms`);
+    // "went silent" is the peer timeout's text (the 20 s request timeout would
+    // say "no answer from the broker"), so this is the peer timeout that fired.
+    await assert.rejects(read, (e: PeerError) => {
+      assert.match(e.message, /MMIO read BAR0\+0x10 len 4 tag \d+: broker at ipc:.* went silent for \d+ ms/);
+      assert.doesNotMatch(e.message, /no answer from the broker/);
+      return true;
+    });
     assert.match(String((await lost)[0]), /went silent/);
   } finally {
     await peer.close();
