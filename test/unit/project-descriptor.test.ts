@@ -57,7 +57,6 @@ test('tests and programs: shorthand strings and defaults', () => {
   assert.deepEqual(suiteTests(p), ['a', 'smoke']);
   checkTestNames(p, ['smoke', 'b']);
   assert.throws(() => checkTestNames(p, ['nope']), /--tests: nope is not a test or program of project 'mydev' \(tests: a, smoke\)/);
-  assert.throws(() => checkTestNames(p, ['smoke', 'b', 'smoke']), /--tests: smoke is named more than once/);
 });
 
 test('schema errors name the field and what was expected', () => {

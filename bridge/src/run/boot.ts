@@ -29,9 +29,6 @@ export function checkTestNames(project: Project, names: string[], extra: string[
   const known = new Set([...extra, ...suiteTests(project), ...project.guest.programs.map((p) => p.name)]);
   const unknown = names.filter((n) => !known.has(n));
   if (unknown.length) throw new Error(`--tests: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a test or program of project '${project.name}' (tests: ${suiteTests(project).join(', ') || 'none'})`);
-  // A result is kept per name: a name given twice would be waited for twice and never counted.
-  const twice = [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
-  if (twice.length) throw new Error(`--tests: ${twice.join(', ')} ${twice.length === 1 ? 'is' : 'are'} named more than once`);
 }
 
 export interface BootOptions {

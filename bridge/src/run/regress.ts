@@ -34,7 +34,12 @@ export interface RegressReport {
 export async function regress(o: RegressOptions): Promise<RegressReport> {
   const t0 = Date.now();
   const tbNames = o.skipTestbench ? [] : testbenchNames(o.project);
-  if (o.tests) checkTestNames(o.project, o.tests, tbNames);
+  if (o.tests) {
+    checkTestNames(o.project, o.tests, tbNames);
+    // Regress keeps one result per name (cosim run may repeat a test; a regression counts each once).
+    const twice = [...new Set(o.tests.filter((n, i) => o.tests!.indexOf(n) !== i))];
+    if (twice.length) throw new Error(`--tests: ${twice.join(', ')} ${twice.length === 1 ? 'is' : 'are'} named more than once`);
+  }
   const all = selectTests(o.tests ?? [...tbNames, ...suiteTests(o.project)], { grep: o.grep, shard: o.shard });
   const tb = all.filter((n) => tbNames.includes(n));
   const selected = all.filter((n) => !tbNames.includes(n));
