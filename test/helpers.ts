@@ -105,6 +105,26 @@ export async function eventually(pred: () => boolean, timeoutMs: number, what: s
   }
 }
 
+/**
+ * Clocks the RTL at least `cycles` cycles past now and returns the cycle
+ * counter it reached, read through `readCycle` (an MMIO read of the device's
+ * cycle register). For "nothing else happened" checks: the model is clocked
+ * while it has work (an idle one may stop), never by the wall clock, so a
+ * sleep proves nothing; each read clocks it. And since what the RTL sends
+ * (MSI-X, INTX, DMA writes, serial) is ordered before a later read's
+ * completion on the same path, once this returns, anything the RTL sent up
+ * to that cycle has arrived. Fails if `maxReads` reads do not get there.
+ */
+export async function clockRtl(readCycle: () => Promise<bigint>, cycles: bigint, maxReads = 10000): Promise<bigint> {
+  const start = await readCycle();
+  let now = start;
+  for (let i = 0; now < start + cycles; i++) {
+    if (i >= maxReads) throw new Error(`the RTL ran ${now - start} of ${cycles} cycles in ${maxReads} reads`);
+    now = await readCycle();
+  }
+  return now;
+}
+
 /** One broker + simulator + QEMU stand-in for a whole test file. */
 export async function exampleStack(o: Partial<StackOptions> = {}): Promise<Stack> {
   return stackOn(await simBinary(), o);

@@ -9,7 +9,7 @@ import { firstDiff, pattern } from '../../bridge/src/example-ops';
 import { cmd, CMD_FLAG } from '../../bridge/src/gpu/driver';
 import { GPU_FIELD, GPU_VEC } from '../../bridge/src/gpu/regs';
 import { CfgBit } from '../../bridge/src/protocol/wire';
-import { eventually } from '../helpers';
+import { clockRtl, eventually } from '../helpers';
 import { useGpu } from '../gpu-fixture';
 
 const g = useGpu({ init: false });
@@ -22,12 +22,20 @@ beforeEach(async () => {
 const CMD_DONE = 1n << BigInt(GPU_FIELD.INT_STATUS_CMD_DONE.lsb);
 const count = (v: number) => g.s.peer.msixCounts.get(v) ?? 0;
 
+/**
+ * Cycles the RTL is clocked before a check that something did not happen:
+ * far more than the GPU takes from a cause to its interrupt, DMA write or
+ * ring step (tens of cycles), so a late one would be there by then.
+ */
+const QUIET_CYCLES = 2000n;
+const quiet = () => clockRtl(() => g.drv.read('CYCLE'), QUIET_CYCLES);
+
 test('every command with FLAGS.IRQ sends one completion interrupt', async () => {
   const n = 12;
   for (let i = 0; i < n; i++) await g.drv.submit(cmd.copy(0x20000n, 0x30000n + BigInt(i * 64), 64, CMD_FLAG.IRQ), cmd.nop());
   await g.drv.sync();
   await eventually(() => count(GPU_VEC.COMPLETION) === n, 2000, `${n} completion interrupts`);
-  await new Promise((r) => setTimeout(r, 50));
+  await quiet();
   assert.equal(count(GPU_VEC.COMPLETION), n, 'no more than one per IRQ command');
   assert.equal(count(GPU_VEC.ERROR), 0);
   assert.equal((await g.drv.read('INT_STATUS')) & CMD_DONE, CMD_DONE);
@@ -38,7 +46,7 @@ test('every command with FLAGS.IRQ sends one completion interrupt', async () => 
 test('commands without FLAGS.IRQ interrupt nothing', async () => {
   await g.drv.submit(cmd.nop(), cmd.fill(0x30000n, 8, 1));
   await g.drv.sync();
-  await new Promise((r) => setTimeout(r, 30));
+  await quiet();
   assert.equal(count(GPU_VEC.COMPLETION), 0);
   assert.equal(await g.drv.read('INT_STATUS'), 0n);
 });
@@ -46,7 +54,7 @@ test('commands without FLAGS.IRQ interrupt nothing', async () => {
 test('INT_MASK keeps the vector quiet but INT_STATUS still records the cause', async () => {
   g.drv.write('INT_MASK', CMD_DONE);
   await g.drv.sync(CMD_FLAG.IRQ);
-  await new Promise((r) => setTimeout(r, 30));
+  await quiet();
   assert.equal(count(GPU_VEC.COMPLETION), 0);
   assert.equal((await g.drv.read('INT_STATUS')) & CMD_DONE, CMD_DONE);
   g.drv.write('INT_MASK', 0);
@@ -67,7 +75,7 @@ test('the completion interrupt arrives after the data of its command', async () 
 test('an error sends the error vector once, and the interrupt bits say which', async () => {
   await g.drv.submit(cmd.raw(0x7f), cmd.raw(0x7e));
   await eventually(() => count(GPU_VEC.ERROR) === 1, 2000, 'error interrupt');
-  await new Promise((r) => setTimeout(r, 30));
+  await quiet();
   assert.equal(count(GPU_VEC.ERROR), 1, 'the ring stopped at the first error');
   const st = await g.drv.read('INT_STATUS');
   assert.equal(st & (1n << BigInt(GPU_FIELD.INT_STATUS_ERROR.lsb)), 1n << BigInt(GPU_FIELD.INT_STATUS_ERROR.lsb));
@@ -97,7 +105,7 @@ test('MSI-X off: a masked cause keeps INTx low, unmasking it asserts INTx', asyn
   g.s.peer.setConfigState({ msixEnable: false });
   g.drv.write('INT_MASK', CMD_DONE);
   await g.drv.sync(CMD_FLAG.IRQ);
-  await new Promise((r) => setTimeout(r, 30));
+  await quiet();
   assert.equal(g.s.peer.intx, 0);
   assert.equal((await g.drv.read('INT_STATUS')) & CMD_DONE, CMD_DONE, 'recorded all the same');
   g.drv.write('INT_MASK', 0);

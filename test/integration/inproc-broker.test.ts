@@ -46,7 +46,21 @@ test('the broker validates requests for an in-process peer like any other', asyn
 });
 
 test('the in-process model answers the broker\'s heartbeats while idle', async () => {
-  await new Promise((r) => setTimeout(r, 1200)); // > heartbeat, < peer timeout
+  // Idle, with nothing but heartbeats, until the broker has heard from the
+  // model later than peerTimeoutMs after the start: a model that did not
+  // answer would have been dropped by then (a wait shorter than the peer
+  // timeout could not tell). The bound on the wait is only a backstop.
+  const { heartbeatMs, peerTimeoutMs } = s.broker.config.broker;
+  const hdl = () => s.broker['devices'].get('dev0')?.hdl;
+  const t0 = Date.now();
+  const heard = new Set<number>();
+  await eventually(() => {
+    const p = hdl();
+    if (p) heard.add(p.lastSeen);
+    return !p || p.lastSeen > t0 + peerTimeoutMs;
+  }, peerTimeoutMs + 20 * heartbeatMs, 'the idle model heard from after the peer timeout');
+  assert.ok(hdl(), 'the idle model was dropped');
+  assert.ok(heard.size >= 3, `heard from it ${heard.size} times in ${peerTimeoutMs} ms with heartbeats every ${heartbeatMs} ms`);
   assert.deepEqual(s.broker.pairedDevices(), ['dev0']);
   assert.equal(await s.peer.read(EX.BAR, EX.ID, 8), EX.ID_VALUE);
 });
