@@ -2,6 +2,7 @@
 // that names the transaction, the peer and the cycle.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { ErrorCode, message, MsgType, Role } from '../../bridge/src/protocol/wire';
@@ -89,7 +90,9 @@ test('a broker killed while a peer waits: the peer fails within its peer timeout
   let dev: Proc | undefined;
   const peer = new QemuPeer({ endpoint: ep.qemu, timeoutMs: 20000, peerTimeoutMs: 1000, log: testLog() });
   try {
-    await new Promise((r) => setTimeout(r, 300));
+    // Start once the broker process has bound both endpoints (their socket files exist).
+    await eventually(() => [ep.qemu, ep.hdl].every((e) => fs.existsSync(e.slice('ipc://'.length))) || !brokerProc.running, 10000, 'the broker bound its endpoints');
+    assert.ok(brokerProc.running, `broker ${brokerProc.describeExit()}: ${brokerProc.stderrTail.join('\n')}`);
     dev = new Proc('fake-hdl', process.execPath, [fakeHdl, ep.hdl, 'dev0', '1'], { echo: () => undefined });
     await ready(dev);
     await peer.connect();
