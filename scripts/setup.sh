@@ -6,8 +6,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 step() { printf '[setup] %s\n' "$*" >&2; }
 
-# 1. Debian packages: the Verilator toolchain and libzmq for the C side.
-apt_pkgs=(verilator libzmq3-dev pkg-config g++ make zlib1g-dev)
+# 1. Debian packages: the Verilator toolchain and libzmq for the C side; clang
+#    and its libFuzzer/sanitizer runtime for the shim fuzzer (npm run fuzz).
+apt_pkgs=(verilator libzmq3-dev pkg-config g++ make zlib1g-dev clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -99,6 +99,8 @@ OBJECT_DECLARE_SIMPLE_TYPE(CosimPCIeState, COSIM_PCIE)
 #define COSIM_OUTQ_LOW 1024
 /* ZeroMQ's own queues, both ways: bounded, so nothing piles up unseen. */
 #define COSIM_HWM 1024
+/* A connection still down this long after it closed is connected afresh. */
+#define COSIM_RECONNECT_MS 1000
 /* Linger on close so that SHUTDOWN still reaches the broker. */
 #define COSIM_CLOSE_LINGER_MS 200
 /* Reports of one kind per window, then only counted. */
@@ -217,6 +219,8 @@ struct CosimPCIeState {
     int64_t last_ping_ms;
     int64_t next_hello_ms;
     uint32_t hello_tag;     /* INIT tag of the re-handshake in progress */
+    bool link_down;         /* DISCONNECTED, and no CONNECTED since */
+    int64_t link_down_ms;   /* when, or when last connected afresh */
 
     QemuMutex rate_lock;    /* reports come from every thread */
     CosimRate rate_bad, rate_lost, rate_error, rate_drop;
@@ -1302,6 +1306,21 @@ static int cosim_liveness(CosimPCIeState *s)
         }
         return MIN(ping_every, s->peer_timeout_ms - quiet);
     }
+    /*
+     * ZeroMQ reconnects by itself after a connection error, but never after
+     * a protocol error, such as a frame over ZMQ_MAXMSGSIZE: that connection
+     * is dropped for good and the device would stay offline (found by
+     * test/fuzz/qemu-fuzz.ts). Still down a while after it closed: connect
+     * afresh. Only then, so a connection that came back is never cut.
+     */
+    if (s->link_down && now - s->link_down_ms >= COSIM_RECONNECT_MS) {
+        zmq_disconnect(s->zsock, s->endpoint);
+        if (zmq_connect(s->zsock, s->endpoint) != 0) {
+            cosim_report(s, &s->rate_lost, "cannot connect to %s again: %s",
+                         s->endpoint, zmq_strerror(zmq_errno()));
+        }
+        s->link_down_ms = now;
+    }
     if (now >= s->next_hello_ms) {
         cosim_hdr_init(&h, COSIM_HELLO);
         h.index = COSIM_ROLE_QEMU;
@@ -1313,7 +1332,8 @@ static int cosim_liveness(CosimPCIeState *s)
         }
         s->next_hello_ms = now + MAX(s->peer_timeout_ms / 2, 100);
     }
-    return MAX(s->next_hello_ms - now, 10);
+    return MAX(MIN(s->next_hello_ms - now,
+                   s->link_down ? COSIM_RECONNECT_MS : INT32_MAX), 10);
 }
 
 /*
@@ -1346,7 +1366,10 @@ static void cosim_monitor_events(CosimPCIeState *s)
         zmq_msg_close(&ev);
         if (event == ZMQ_EVENT_DISCONNECTED) {
             cosim_set_gone(s, "the connection closed");
+            s->link_down = true;
+            s->link_down_ms = cosim_now_ms();
         } else if (event == ZMQ_EVENT_CONNECTED) {
+            s->link_down = false;
             s->next_hello_ms = cosim_now_ms();
         }
     }
