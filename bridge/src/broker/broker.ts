@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zmq from 'zeromq';
 import { decodeConf, DeviceConf, formatConf, validateConf } from '../protocol/conf';
-import { checkEndpoint, ipcPath, MAX_FRAME, SendQueue } from '../protocol/link';
+import { checkEndpoint, checkIpcDir, ipcPath, MAX_FRAME, SendQueue } from '../protocol/link';
 import { CfgBit, decode, describe, encode, ErrorCode, Flag, MAX_DMA_LEN, MAX_NAME, MAX_NIC_FRAME, message, Message, MsgType, Role, WireError } from '../protocol/wire';
 import { Logger } from '../util/log';
 import { applyOverride, BrokerConfig } from './config';
@@ -118,6 +118,7 @@ export class Broker {
       const p = ipcPath(ep);
       if (p) {
         fs.mkdirSync(path.dirname(p), { recursive: true, mode: 0o700 });
+        checkIpcDir(path.dirname(p), `${side} endpoint ${ep}`);
         fs.rmSync(p, { force: true }); // a stale socket file from a killed broker
       }
       try {

@@ -1,5 +1,6 @@
 // A ZeroMQ socket with one reader loop and serialized senders: zeromq.js
 // allows a single pending send() and receive() per socket.
+import * as fs from 'node:fs';
 import * as zmq from 'zeromq';
 import { HDR_SIZE, MAX_PAYLOAD } from './wire';
 
@@ -89,6 +90,18 @@ export class SendQueue {
 /** The ipc:// socket file's directory must exist before bind. */
 export function ipcPath(endpoint: string): string | undefined {
   return endpoint.startsWith('ipc://') ? endpoint.slice('ipc://'.length) : undefined;
+}
+
+/**
+ * The folder of an ipc:// socket must be ours and writable by us alone:
+ * whoever can write it can put their own socket in its place, or connect to
+ * ours and, on the HDL side, DMA into guest memory.
+ */
+export function checkIpcDir(dir: string, what: string): void {
+  const st = fs.statSync(dir);
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) throw new Error(`${what}: the socket folder ${dir} belongs to user ${st.uid}, not to us (${uid}); use a folder of your own`);
+  if (st.mode & 0o022) throw new Error(`${what}: the socket folder ${dir} is writable by others (mode ${(st.mode & 0o777).toString(8)}); use one only you can write (chmod go-w, or the default under $XDG_RUNTIME_DIR)`);
 }
 
 export function checkEndpoint(endpoint: string, what: string): void {
