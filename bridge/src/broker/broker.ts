@@ -184,7 +184,7 @@ export class Broker {
    */
   attach(side: Side, label: string, deliver: (frames: Buffer[]) => void): AttachedPeer {
     const id = Buffer.from(`inproc:${label}:${++this.attached}`);
-    const key = `${side}:${id.toString('hex')}`;
+    const key = peerKey(side, id, true);
     return {
       receive: (frames) => {
         if (!this.stopped) this.receive(side, id, frames, deliver);
@@ -197,7 +197,7 @@ export class Broker {
   }
 
   private receive(side: Side, id: Buffer, frames: Buffer[], deliver?: (frames: Buffer[]) => void): void {
-    const key = `${side}:${id.toString('hex')}`;
+    const key = peerKey(side, id, deliver !== undefined);
     let peer = this.peers.get(key);
     if (!peer) {
       peer = { side, id, key, lastSeen: Date.now(), cycle: 0n, deliver: deliver ?? (() => undefined), logs: new LogLimit() };
@@ -622,4 +622,13 @@ export class Broker {
     const why = (err as { code?: string }).code === 'EHOSTUNREACH' ? `disconnected (ZeroMQ closed its connection: the peer closed it, or sent a frame over ${MAX_FRAME} bytes)` : `unreachable (${err.message})`;
     this.peerGone(peer, why, false);
   }
+}
+
+/**
+ * In-process peers and socket peers have keys of their own: a socket peer
+ * chooses its routing id (ZMQ_ROUTING_ID) and could otherwise take an
+ * in-process peer's place.
+ */
+function peerKey(side: Side, id: Buffer, inproc: boolean): string {
+  return `${side}:${inproc ? 'inproc:' : ''}${id.toString('hex')}`;
 }
