@@ -11,8 +11,8 @@
 # The patch is made of
 #   - every file under qemu-patch/ that mirrors the QEMU tree (today
 #     hw/misc/cosim_pcie.c), as a new file;
-#   - include/hw/misc/cosim_wire.h, a verbatim copy of dpi/include/cosim_wire.h
-#     (the one wire header; never edit a copy);
+#   - include/hw/misc/cosim_wire.h and cosim_curve.h, verbatim copies of dpi/include/
+#     (one source each; never edit a copy);
 #   - the hunks in qemu-patch/*.diff (Kconfig + meson + trace-events
 #     integration), written against pristine v10.0.2 with context lines that
 #     are the same in v10.2.2 (checked by scripts/check-qemu-patch.sh --qemu).
@@ -42,9 +42,9 @@ esac
 command -v git >/dev/null 2>&1 || die "git is needed (apt-get install git)"
 
 PATCHDIR="$ROOT/qemu-patch"
-WIRE="$ROOT/dpi/include/cosim_wire.h"
+SHARED_HEADERS="cosim_wire.h cosim_curve.h"
 [ -d "$PATCHDIR" ] || die "$PATCHDIR missing"
-[ -f "$WIRE" ] || die "$WIRE missing"
+for h in $SHARED_HEADERS; do [ -f "$ROOT/dpi/include/$h" ] || die "$ROOT/dpi/include/$h missing"; done
 
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
@@ -58,7 +58,7 @@ while IFS= read -r f; do
     mkdir -p "$TMP/tree/$(dirname "$f")"
     cp "$PATCHDIR/$f" "$TMP/tree/$f"
 done < "$TMP/files"
-cp "$WIRE" "$TMP/tree/include/hw/misc/cosim_wire.h"
+for h in $SHARED_HEADERS; do cp "$ROOT/dpi/include/$h" "$TMP/tree/include/hw/misc/$h"; done
 
 # Body: new files (git's format, mode 100644), then the integration hunks.
 (
@@ -89,12 +89,14 @@ STAT="$(git apply --stat --summary < "$TMP/body")" || die "the generated diff is
     echo
     echo "  -device cosim-pcie,endpoint=ipc:///tmp/q.sock[,name=dev0]"
     echo "          [,timeout-ms=5000][,netdev=NET][,chardev=CHR]"
+    echo "          [,curve-server-key=BROKER.key,curve-key=NAME.key_secret]"
     echo
     echo "The handshake runs in realize (never in class_init), so a QEMU without"
     echo "the device waits for nothing. MMIO writes are posted; MMIO reads wait"
     echo "for their completion while servicing DMA, MSI-X, NIC and serial"
-    echo "messages inline, with a timeout that returns all-ones. The wire header"
-    echo "include/hw/misc/cosim_wire.h is the project's dpi/include/cosim_wire.h."
+    echo "messages inline, with a timeout that returns all-ones. The headers"
+    echo "include/hw/misc/cosim_wire.h and cosim_curve.h are the project's"
+    echo "dpi/include/cosim_wire.h and cosim_curve.h."
     echo
     echo "Needs libzmq (pkg-config libzmq) to build the device; without it the"
     echo "tree configures and builds without cosim-pcie."

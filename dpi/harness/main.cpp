@@ -40,13 +40,20 @@ struct Options {
     int idle_wait_ms = 200;
     int dma_wait_ms = 5;
     uint64_t reset_cycles = 16;
+    std::string curve_server_key, curve_key;
 };
+
+std::string env_or_empty(const char *name)
+{
+    const char *e = std::getenv(name);
+    return e ? e : "";
+}
 
 std::string default_endpoint()
 {
-    if (const char *e = std::getenv("COSIM_HDL_ENDPOINT"))
-        if (*e)
-            return e;
+    std::string e = env_or_empty("COSIM_HDL_ENDPOINT");
+    if (!e.empty())
+        return e;
     return "ipc:///tmp/cosim-" + std::to_string(getuid()) + "/hdl.sock";
 }
 
@@ -73,6 +80,10 @@ void usage(FILE *f, const char *argv0)
                  "  --dma-wait-ms MS         socket wait while the design waits on DMA reads (default 5)\n"
                  "  --reset-cycles N         cycles rst_n is held low at start (default 16)\n"
                  "  --log-level LEVEL        error, warn, info or debug (default info)\n"
+                 "  --curve-server-key FILE  CURVE: the broker's public key file, NAME.key from `cosim keygen`\n"
+                 "                           (default $COSIM_CURVE_SERVER_KEY; needed by a broker with keys)\n"
+                 "  --curve-key FILE         CURVE: this simulator's secret key file, NAME.key_secret\n"
+                 "                           (default $COSIM_CURVE_KEY)\n"
                  "  -h, --help               this text\n"
                  "\n"
                  "exit status: 0 broker SHUTDOWN, signal, --max-cycles or $finish; 2 usage or setup error;\n"
@@ -106,6 +117,8 @@ bool parse_int(const char *s, int &out)
 int parse_args(int argc, char **argv, Options &o)
 {
     o.endpoint = default_endpoint();
+    o.curve_server_key = env_or_empty("COSIM_CURVE_SERVER_KEY");
+    o.curve_key = env_or_empty("COSIM_CURVE_KEY");
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
         if (a == "-h" || a == "--help") {
@@ -179,6 +192,14 @@ int parse_args(int argc, char **argv, Options &o)
         } else if (a == "--reset-cycles") {
             if (!(v = need("--reset-cycles")) || !parse_u64(v, o.reset_cycles) || o.reset_cycles == 0)
                 return bad(v);
+        } else if (a == "--curve-server-key") {
+            if (!(v = need("--curve-server-key")))
+                return 2;
+            o.curve_server_key = v;
+        } else if (a == "--curve-key") {
+            if (!(v = need("--curve-key")))
+                return 2;
+            o.curve_key = v;
         } else if (a == "--log-level") {
             if (!(v = need("--log-level")))
                 return 2;
@@ -298,6 +319,10 @@ int main(int argc, char **argv)
     so.connect_timeout_ms = o.connect_timeout_ms;
     so.peer_timeout_ms = o.peer_timeout_ms;
     so.log_level = o.log_level;
+    if (!o.curve_server_key.empty() || !o.curve_key.empty()) {
+        so.curve_server_key = o.curve_server_key.c_str();
+        so.curve_key = o.curve_key.c_str();
+    }
     if (cosim_shim_open(&so) != 0) {
         cosim_shim_log(COSIM_LOG_ERROR, "%s", cosim_shim_stop_reason());
         return cosim_shim_exit_status() ? cosim_shim_exit_status() : 2;

@@ -49,6 +49,8 @@ typedef struct cosim_shim_opts {
     int connect_timeout_ms; /* first broker message must arrive within this; <= 0 = 5000 */
     int peer_timeout_ms;    /* silence after which the broker counts as gone; <= 0 = 5000 */
     int log_level;          /* enum cosim_log_level; < 0 = COSIM_LOG_INFO */
+    const char *curve_server_key; /* CURVE: the broker's public key file (NAME.key); NULL = no CURVE */
+    const char *curve_key;        /* CURVE: this peer's secret key file (NAME.key_secret) */
 } cosim_shim_opts;
 
 typedef struct cosim_shim_stats {

@@ -11,6 +11,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include "cosim_curve.h"
 #include "cosim_queue.h"
 #include "cosim_shim.h"
 #include "cosim_wire.h"
@@ -38,6 +39,7 @@ static struct {
 
     /* socket */
     void *ctx, *sock;
+    void *mon; /* handshake failures, with CURVE keys */
     int open;
 
     /* liveness */
@@ -162,6 +164,32 @@ static int drain_inbound(void)
 /* ------------------------------------------------------------------------ */
 /* transport API                                                             */
 
+static void close_sockets(void)
+{
+    if (S.mon)
+        zmq_close(S.mon);
+    zmq_close(S.sock);
+    zmq_ctx_term(S.ctx);
+    S.mon = S.sock = S.ctx = NULL;
+}
+
+/* CURVE keys, and a monitor that tells a refused key from a silent broker. */
+static int open_curve(const cosim_shim_opts *o, char *why, size_t n)
+{
+    if (cosim_curve_client(S.sock, o->curve_server_key, o->curve_key, why, n) != 0)
+        return -1;
+    S.mon = zmq_socket(S.ctx, ZMQ_PAIR);
+    if (!S.mon ||
+        zmq_socket_monitor(S.sock, "inproc://cosim-shim-monitor",
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0 ||
+        zmq_connect(S.mon, "inproc://cosim-shim-monitor") != 0) {
+        snprintf(why, n, "cannot monitor the ZeroMQ socket: %s", zmq_strerror(errno));
+        return -1;
+    }
+    LOGI("CURVE: broker key from %s, own key from %s", o->curve_server_key, o->curve_key);
+    return 0;
+}
+
 int cosim_shim_open(const cosim_shim_opts *o)
 {
     if (S.open)
@@ -199,11 +227,15 @@ int cosim_shim_open(const cosim_shim_opts *o)
     zmq_setsockopt(S.sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(S.sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(S.sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    char why[512];
+    if ((o->curve_server_key || o->curve_key) && open_curve(o, why, sizeof why) != 0) {
+        stop_with(COSIM_EXIT_LOCAL, "%s", why);
+        close_sockets();
+        return -1;
+    }
     if (zmq_connect(S.sock, S.endpoint) != 0) {
         stop_with(COSIM_EXIT_LOCAL, "cannot connect to %s: %s", S.endpoint, zmq_strerror(errno));
-        zmq_close(S.sock);
-        zmq_ctx_term(S.ctx);
-        S.sock = S.ctx = NULL;
+        close_sockets();
         return -1;
     }
     S.open = 1;
@@ -218,6 +250,15 @@ static void check_timeouts(void)
     if (cosim_shim_stopping() || !S.open)
         return;
     uint64_t now = now_ms();
+    uint16_t event;
+    uint32_t value;
+    while (S.mon && cosim_monitor_next(S.mon, &event, &value) == 0) {
+        const char *failed = cosim_curve_failure(event, value);
+        if (failed) {
+            stop_with(COSIM_EXIT_BROKER_LOST, "%s (broker %s)", failed, S.endpoint);
+            return;
+        }
+    }
     if (!S.connected) {
         if (!S.hello_sent) {
             if (now - S.open_ms > (uint64_t)S.connect_timeout_ms)
@@ -290,9 +331,7 @@ void cosim_shim_close(void)
         int linger = 250;
         zmq_setsockopt(S.sock, ZMQ_LINGER, &linger, sizeof linger);
     }
-    zmq_close(S.sock);
-    zmq_ctx_term(S.ctx);
-    S.sock = S.ctx = NULL;
+    close_sockets();
     S.open = 0;
     cosim_q_out_clear();
 }

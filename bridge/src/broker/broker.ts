@@ -10,6 +10,8 @@ import { Logger } from '../util/log';
 import { applyOverride, BrokerConfig } from './config';
 import { LOG_BURST, LOG_INTERVAL_MS, LogLimit } from './log-limit';
 import { Channel, channelOf, Stats } from './stats';
+import { isTcp, serverCurve, ServerCurve } from '../protocol/curve';
+import { ZapHandler } from './zap';
 import { encodeConf } from '../protocol/conf';
 
 export type Side = 'qemu' | 'hdl';
@@ -75,6 +77,9 @@ const NAME_RE = /^[A-Za-z0-9_.-]+$/;
  */
 const PIPE_HWM = 1024;
 
+/** A failed CURVE handshake of one kind is logged at most once per this many ms. */
+const HANDSHAKE_LOG_MS = 10_000;
+
 /** INITs that may wait for one device's HDL peer: QEMU sends one per handshake. */
 export const MAX_PENDING_INITS = 16;
 
@@ -95,6 +100,10 @@ export class Broker {
   private stopped = false;
   private readonly tracing: boolean;
   private readonly last = new Map<string, { m: Message; toHdl: boolean; at: number }>();
+  private readonly curve?: ServerCurve;
+  private readonly zap?: ZapHandler;
+  /** Failed handshakes per endpoint and cause, logged once per HANDSHAKE_LOG_MS: a peer with a bad key retries for ever. */
+  private readonly handshakeLogs = new Map<string, { at: number; held: number }>();
 
   constructor(
     readonly config: BrokerConfig,
@@ -106,30 +115,74 @@ export class Broker {
     // hold up the others (its SendQueue keeps its messages); mandatory: a send
     // to a peer ZeroMQ disconnected fails instead of vanishing; maxMessageSize:
     // ZeroMQ drops the connection of a peer sending a frame the protocol forbids.
-    const mk = () => new zmq.Router({ linger: 0, mandatory: true, sendTimeout: 0, sendHighWaterMark: PIPE_HWM, receiveHighWaterMark: 100000, maxMessageSize: MAX_FRAME });
-    this.sockets = { qemu: mk(), hdl: mk() };
+    const keys = config.broker.curve;
+    this.curve = keys && serverCurve(keys.key, keys.clients);
+    // ZAP's endpoint is fixed per context: a broker with keys gets a context of its own.
+    const context = this.curve && new zmq.Context();
+    if (context) this.zap = new ZapHandler(context, this.curve!.allowed, log);
+    const mk = (side: Side) => {
+      const sock = new zmq.Router({
+        ...(context && { context, curveServer: true, curveSecretKey: this.curve!.secretKey, zapDomain: side }),
+        linger: 0, mandatory: true, sendTimeout: 0, sendHighWaterMark: PIPE_HWM, receiveHighWaterMark: 100000, maxMessageSize: MAX_FRAME,
+      });
+      if (context) {
+        sock.events.on('handshake:error:protocol', (e) => this.handshakeFailed(side, e.address, `${e.error.code}${e.error.code === 'ERR_ZMTP_CRYPTOGRAPHIC' ? ' (does the peer use this broker\'s public key?)' : ''}`));
+        sock.events.on('handshake:error:other', (e) => this.handshakeFailed(side, e.address, e.error.message));
+      }
+      return sock;
+    };
+    this.sockets = { qemu: mk('qemu'), hdl: mk('hdl') };
+  }
+
+  private handshakeFailed(side: Side, address: string, why: string): void {
+    const key = `${side} ${why}`;
+    const now = Date.now();
+    const seen = this.handshakeLogs.get(key);
+    if (seen && now - seen.at < HANDSHAKE_LOG_MS) {
+      seen.held++;
+      return;
+    }
+    const again = seen?.held ? ` (${seen.held} more in the last ${Math.round((now - seen.at) / 1000)} s)` : '';
+    this.handshakeLogs.set(key, { at: now, held: 0 });
+    this.log.warn({ side, from: address }, `CURVE handshake on the ${side} endpoint failed: ${why}${again}`);
   }
 
   async start(): Promise<void> {
     const b = this.config.broker;
-    for (const side of ['qemu', 'hdl'] as Side[]) {
-      const ep = side === 'qemu' ? b.qemuEndpoint : b.hdlEndpoint;
+    const endpoints: [Side, string][] = [['qemu', b.qemuEndpoint], ['hdl', b.hdlEndpoint]];
+    for (const [side, ep] of endpoints) {
       checkEndpoint(ep, `${side} endpoint`);
-      const p = ipcPath(ep);
-      if (p) {
-        fs.mkdirSync(path.dirname(p), { recursive: true, mode: 0o700 });
-        checkIpcDir(path.dirname(p), `${side} endpoint ${ep}`);
-        fs.rmSync(p, { force: true }); // a stale socket file from a killed broker
+      if (isTcp(ep) && !this.curve) {
+        const risk = `anyone who reaches ${ep} can take a device's place and DMA into guest memory`;
+        if (!b.insecure) throw new Error(`${side} endpoint ${ep}: tcp without CURVE keys is refused: ${risk}. Give the broker keys ('cosim keygen'; --curve-key and --curve-clients, or broker.curve in the config) or pass --insecure`);
+        this.log.warn({ side, endpoint: ep }, `insecure: tcp without CURVE keys; ${risk}`);
       }
-      try {
-        await this.sockets[side].bind(ep);
-      } catch (e) {
-        throw new Error(`cannot bind ${side} endpoint ${ep}: ${(e as Error).message}`);
-      }
-      void this.readLoop(side);
+    }
+    try {
+      await this.zap?.start();
+      for (const [side, ep] of endpoints) await this.bind(side, ep);
+    } catch (e) {
+      for (const s of Object.values(this.sockets)) s.close();
+      this.zap?.close();
+      throw e;
     }
     this.heartbeat = setInterval(() => this.beat(), b.heartbeatMs);
-    this.log.info({ qemu: b.qemuEndpoint, hdl: b.hdlEndpoint }, 'broker listening');
+    this.log.info({ ...this.endpoints, ...(this.curve && { curveKey: this.curve.publicKey, clientKeys: this.curve.allowed.size }) }, 'broker listening');
+  }
+
+  private async bind(side: Side, ep: string): Promise<void> {
+    const p = ipcPath(ep);
+    if (p) {
+      fs.mkdirSync(path.dirname(p), { recursive: true, mode: 0o700 });
+      checkIpcDir(path.dirname(p), `${side} endpoint ${ep}`);
+      fs.rmSync(p, { force: true }); // a stale socket file from a killed broker
+    }
+    try {
+      await this.sockets[side].bind(ep);
+    } catch (e) {
+      throw new Error(`cannot bind ${side} endpoint ${ep}: ${(e as Error).message}`);
+    }
+    void this.readLoop(side);
   }
 
   async stop(reason = 'stopped'): Promise<void> {
@@ -142,6 +195,7 @@ export class Broker {
     const queues = [...this.peers.values()].map((p) => p.queue?.drained());
     await Promise.race([Promise.all(queues), new Promise((r) => setTimeout(r, 500))]);
     for (const s of Object.values(this.sockets)) s.close();
+    this.zap?.close();
     for (const side of ['qemu', 'hdl'] as Side[]) {
       const p = ipcPath(side === 'qemu' ? this.config.broker.qemuEndpoint : this.config.broker.hdlEndpoint);
       if (p) fs.rmSync(p, { force: true });
@@ -162,6 +216,12 @@ export class Broker {
   /** The last RTL cycle the device's HDL peer reported. */
   deviceCycle(device: string): bigint | undefined {
     return this.devices.get(device)?.hdl?.cycle;
+  }
+
+  /** The endpoints bound, with the port a tcp://HOST:* endpoint got. */
+  get endpoints(): { qemu: string; hdl: string } {
+    const b = this.config.broker;
+    return { qemu: this.sockets.qemu.lastEndpoint ?? b.qemuEndpoint, hdl: this.sockets.hdl.lastEndpoint ?? b.hdlEndpoint };
   }
 
   /** Names of devices with both sides connected, for orchestration. */

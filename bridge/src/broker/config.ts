@@ -30,6 +30,10 @@ export interface BrokerSettings {
   maxDevices: number;
   /** Bytes that may wait for one peer that does not read before it is dropped. */
   sendQueueBytes: number;
+  /** CURVE on both endpoints: the broker's secret key file and the client keys (files or folders) it lets in. */
+  curve?: { key: string; clients: string[] };
+  /** A tcp:// endpoint without curve is refused unless this is set. */
+  insecure?: boolean;
   logLevel: string;
 }
 
@@ -120,7 +124,13 @@ export function readJsonFile(file: string, problem: (text: string) => Error, mis
 
 export function loadConfig(file: string | undefined): BrokerConfig {
   if (!file) return { broker: defaultSettings(), devices: {} };
-  return parseConfig(readJsonFile(file, (t) => new ConfigError(file, [t])), file);
+  const cfg = parseConfig(readJsonFile(file, (t) => new ConfigError(file, [t])), file);
+  const curve = cfg.broker.curve;
+  if (curve) {
+    const at = (f: string) => path.resolve(path.dirname(file), f);
+    cfg.broker.curve = { key: at(curve.key), clients: curve.clients.map(at) };
+  }
+  return cfg;
 }
 
 const big = (v: Num) => BigInt(v);

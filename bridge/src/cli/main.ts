@@ -17,9 +17,16 @@ import { repoRoot } from '../orchestrate/process';
 import * as path from 'node:path';
 import { mergeJunit, parseShard, Shard } from '../run/suite';
 import { createLogger, LOG_LEVELS } from '../util/log';
+import { clientCurve, CurveError, CurveFiles, writeKeyPair } from '../protocol/curve';
 import { bigOpt, Command, helpText, intOpt, OptSpec, parse, UsageError } from './args';
 
 const logLevel = { type: 'string', arg: 'LEVEL', help: `log level: ${LOG_LEVELS.join(', ')}`, default: 'info' } as const;
+
+/** The keys of a peer that connects to a broker with CURVE keys (cosim keygen). */
+const CURVE_CLIENT_OPTIONS: Record<string, OptSpec> = {
+  'curve-server-key': { type: 'string', arg: 'FILE', help: "CURVE: the broker's public key file (NAME.key from 'cosim keygen'); needed by a broker with keys" },
+  'curve-key': { type: 'string', arg: 'FILE', help: "CURVE: this peer's secret key file (NAME.key_secret), whose public half the broker lists" },
+};
 
 const BROKER: Command = {
   name: 'broker',
@@ -34,9 +41,33 @@ const BROKER: Command = {
     'exit-on-peer-loss': { type: 'boolean', help: 'exit with status 3 when a peer disappears without SHUTDOWN' },
     hdl: { type: 'string', arg: 'inproc:MODEL', help: "host the RTL in this process instead of waiting for a simulator on the HDL endpoint: MODEL is a built-in project's name (example, gpu), a project folder, a top built with 'scripts/build-rtl.sh --lib --top NAME', or a libcosim-model.so path" },
     'hdl-name': { type: 'string', arg: 'NAME', help: 'device name of the in-process RTL', default: 'dev0' },
+    'curve-key': { type: 'string', arg: 'FILE', help: "CURVE on both endpoints: the broker's secret key file (NAME.key_secret from 'cosim keygen')" },
+    'curve-clients': { type: 'string', arg: 'LIST', help: 'CURVE: comma-separated public key files (NAME.key) or folders of them: the peers let in' },
+    insecure: { type: 'boolean', help: 'allow a tcp endpoint without CURVE keys (anyone who reaches it can take a device\'s place and DMA into guest memory)' },
     'log-level': { ...logLevel, default: undefined, help: `${logLevel.help} (default: the config's, else info)` },
   },
-  details: 'Signals: SIGINT/SIGTERM stop the broker cleanly (peers get SHUTDOWN); SIGUSR1 prints the per-channel counters.',
+  details: [
+    'Signals: SIGINT/SIGTERM stop the broker cleanly (peers get SHUTDOWN); SIGUSR1 prints the per-channel counters.',
+    'A tcp endpoint needs CURVE keys (--curve-key and --curve-clients, or broker.curve in the config) unless --insecure; with keys, every peer on both endpoints must present an allowed key.',
+  ].join('\n'),
+};
+
+const KEYGEN: Command = {
+  name: 'keygen',
+  summary: 'Write a CURVE key pair for a broker or a peer: NAME.key (public: give it out) and NAME.key_secret (mode 0600: keep it).',
+  usage: 'cosim keygen NAME [options]',
+  options: {
+    dir: { type: 'string', arg: 'DIR', help: 'folder to write them in', default: '.' },
+    force: { type: 'boolean', help: 'replace existing files' },
+  },
+  details: [
+    'A tcp setup: one pair for the broker, one per peer (QEMU, each simulator).',
+    '  cosim keygen broker; cosim keygen qemu; cosim keygen sim',
+    '  cosim broker --qemu-endpoint tcp://127.0.0.1:7000 --hdl-endpoint tcp://127.0.0.1:7001 --curve-key broker.key_secret --curve-clients qemu.key,sim.key',
+    '  cosim-sim --endpoint tcp://127.0.0.1:7001 --curve-server-key broker.key --curve-key sim.key_secret',
+    '  cosim run --broker tcp://127.0.0.1:7000 --curve-server-key broker.key --curve-key qemu.key_secret',
+    'The files are the ones pyzmq\'s zmq.auth reads and writes.',
+  ].join('\n'),
 };
 
 const CLIENT: Command = {
@@ -47,6 +78,7 @@ const CLIENT: Command = {
     endpoint: { type: 'string', arg: 'URL', help: `the broker's QEMU-side endpoint (default: ${defaultSettings().qemuEndpoint})` },
     name: { type: 'string', arg: 'NAME', help: 'device name to attach to', default: 'dev0' },
     'timeout-ms': { type: 'string', arg: 'MS', help: 'handshake and read timeout', default: '5000' },
+    ...CURVE_CLIENT_OPTIONS,
     'log-level': { ...logLevel, default: 'warn' },
   },
   details: [
@@ -94,6 +126,8 @@ const bootOptionSpecs = (defaultDevice: string): Record<string, OptSpec> => ({
   'wave-start': { type: 'string', arg: 'CYCLE', help: 'first cycle of the waveform window' },
   'wave-stop': { type: 'string', arg: 'CYCLE', help: 'last cycle of the waveform window' },
   broker: { type: 'string', arg: 'URL', help: "join a broker already running at this QEMU-side endpoint (e.g. 'cosim broker' on another host, with its RTL) instead of starting a broker and a simulator" },
+  ...CURVE_CLIENT_OPTIONS,
+  tcp: { type: 'boolean', help: "the run's broker listens on loopback tcp (a port it picks) with CURVE keys made for the run, instead of ipc sockets" },
   hdl: { type: 'string', arg: 'inproc[:MODEL]', help: "run the RTL inside this process (N-API addon) instead of a cosim-sim process: 'inproc' is the project's own RTL" },
   sim: { type: 'string', arg: 'PATH', help: "simulator binary to use instead of building the project's RTL (e.g. scripts/build-rtl.sh with another file list)" },
   quiet: { type: 'boolean', help: 'do not stream the guest console and simulator output' },
@@ -160,7 +194,7 @@ const COMPARE: Command = {
     'no-net': { type: 'boolean', help: 'leave out the network workloads (a device without a NIC)' },
     'tcp-bytes': { type: 'string', arg: 'BYTES', help: 'bytes each TCP transfer sends', default: String(8 << 20) },
     'ping-count': { type: 'string', arg: 'N', help: 'pings each way', default: '20' },
-    ...(({ broker: _b, hdl: _h, ...rest }) => rest)(bootOptionSpecs(DEFAULT_DEVICE.compare)),
+    ...(({ broker: _b, hdl: _h, 'curve-server-key': _s, 'curve-key': _k, ...rest }) => rest)(bootOptionSpecs(DEFAULT_DEVICE.compare)),
   },
   details: [
     'VM A is the device VM (--project/--device, default gpu). VM B is the baseline VM unless a --b-* option makes it a second device VM (an A/B of two RTL builds).',
@@ -190,7 +224,7 @@ const JUNIT_MERGE: Command = {
   options: {},
 };
 
-const COMMANDS = [RUN, REGRESS, SHELL, COMPARE, INIT, BROKER, CLIENT, SELFTEST, JUNIT_MERGE];
+const COMMANDS = [RUN, REGRESS, SHELL, COMPARE, INIT, BROKER, CLIENT, KEYGEN, SELFTEST, JUNIT_MERGE];
 
 function topHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -231,9 +265,10 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === SHELL) return await runShell(values);
     if (cmd === COMPARE) return await runCompare(values);
     if (cmd === INIT) return runInit(values, positionals);
+    if (cmd === KEYGEN) return keygen(values, positionals);
     return await runSelftest(values);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ConfigError || e instanceof ProjectError) {
+    if (e instanceof UsageError || e instanceof ConfigError || e instanceof ProjectError || e instanceof CurveError) {
       console.error(e.message);
       return 2;
     }
@@ -252,6 +287,11 @@ async function runBroker(v: Values): Promise<number> {
   if (v['hdl-endpoint']) b.hdlEndpoint = str(v['hdl-endpoint'])!;
   if (v['request-timeout-ms']) b.requestTimeoutMs = intOpt(v['request-timeout-ms'], 'request-timeout-ms', 1);
   if (v['peer-timeout-ms']) b.peerTimeoutMs = intOpt(v['peer-timeout-ms'], 'peer-timeout-ms', 50);
+  if (v['curve-key'] || v['curve-clients']) {
+    if (!v['curve-key'] || !v['curve-clients']) throw new UsageError('--curve-key and --curve-clients go together');
+    b.curve = { key: str(v['curve-key'])!, clients: str(v['curve-clients'])!.split(',').filter(Boolean) };
+  }
+  if (v.insecure) b.insecure = true;
   const log = createLogger(str(v['log-level']) ?? b.logLevel);
   let exitCode = 0;
   let done!: () => void;
@@ -302,7 +342,8 @@ async function runClient(v: Values, pos: string[]): Promise<number> {
   const usage = `usage: ${CLIENT.usage}`;
   if (!op || !['info', 'read', 'write'].includes(op)) throw new UsageError(usage);
   const log = createLogger(str(v['log-level']));
-  const peer = new QemuPeer({ endpoint: str(v.endpoint) ?? defaultSettings().qemuEndpoint, name: str(v.name), timeoutMs: intOpt(v['timeout-ms'], 'timeout-ms', 1), log });
+  const keys = curveFiles(v);
+  const peer = new QemuPeer({ endpoint: str(v.endpoint) ?? defaultSettings().qemuEndpoint, name: str(v.name), timeoutMs: intOpt(v['timeout-ms'], 'timeout-ms', 1), curve: keys && clientCurve(keys.serverKey, keys.key), log });
   const size = (s: string | undefined) => {
     const n = s === undefined ? 4 : Number(s);
     if (![1, 2, 4, 8].includes(n)) throw new UsageError(`SIZE must be 1, 2, 4 or 8, not '${s}'`);
@@ -394,6 +435,8 @@ function bootOptions(v: Values, defaultSeed: boolean, defaultDevice: string): Bo
     hdl: str(v.hdl),
     sim: str(v.sim),
     brokerEndpoint: str(v.broker),
+    brokerCurve: brokerCurve(v),
+    tcp: Boolean(v.tcp),
     echo: v.quiet ? () => undefined : (l) => process.stderr.write(`${l}\n`),
     progress: (l) => process.stderr.write(`${l}\n`),
     signal: abort.signal,
@@ -435,6 +478,31 @@ async function runRegress(v: Values): Promise<number> {
   } finally {
     o.release();
   }
+}
+
+/** --curve-server-key and --curve-key, which go together. */
+function curveFiles(v: Values): CurveFiles | undefined {
+  const serverKey = str(v['curve-server-key']);
+  const key = str(v['curve-key']);
+  if (!serverKey && !key) return undefined;
+  if (!serverKey || !key) throw new UsageError('--curve-server-key and --curve-key go together');
+  // Read now, so a bad file is reported before anything starts.
+  clientCurve(serverKey, key);
+  return { serverKey: path.resolve(serverKey), key: path.resolve(key) };
+}
+
+function brokerCurve(v: Values): CurveFiles | undefined {
+  const keys = curveFiles(v);
+  if (keys && !v.broker) throw new UsageError('--curve-server-key and --curve-key are for --broker URL (a run\'s own broker on tcp makes its keys: --tcp)');
+  if (v.tcp && v.broker) throw new UsageError('--tcp is for the run\'s own broker; with --broker, the URL says the transport');
+  return keys;
+}
+
+function keygen(v: Values, pos: string[]): number {
+  if (pos.length !== 1) throw new UsageError(`usage: ${KEYGEN.usage}`);
+  const { publicFile, secretFile, pair } = writeKeyPair(str(v.dir)!, pos[0], Boolean(v.force));
+  console.log(`public key ${pair.publicKey}\n  ${publicFile}\n  ${secretFile} (secret, mode 600)`);
+  return 0;
 }
 
 function junitMerge(files: string[]): number {

@@ -2,6 +2,7 @@
 import { Broker } from '../broker/broker';
 import { InprocHdl, inprocSpec } from '../peer/inproc-hdl';
 import { Logger } from '../util/log';
+import { CurveFiles } from '../protocol/curve';
 import { Proc } from './process';
 
 export interface SimOptions {
@@ -14,6 +15,8 @@ export interface SimOptions {
   waveStop?: number;
   peerTimeoutMs?: number;
   logLevel?: string;
+  /** CURVE keys, for a broker that has them. */
+  curve?: CurveFiles;
   /** Plusargs for the RTL ($test$plusargs / $value$plusargs). */
   plusargs?: string[];
   echo?: (line: string) => void;
@@ -27,6 +30,7 @@ export function startSim(o: SimOptions): Proc {
   if (o.waveStop !== undefined) args.push('--wave-stop', String(o.waveStop));
   if (o.peerTimeoutMs !== undefined) args.push('--peer-timeout-ms', String(o.peerTimeoutMs));
   if (o.logLevel) args.push('--log-level', o.logLevel);
+  if (o.curve) args.push('--curve-server-key', o.curve.serverKey, '--curve-key', o.curve.key);
   args.push(...(o.plusargs ?? []));
   return new Proc('sim', o.binary, args, { echo: o.echo });
 }

@@ -4,7 +4,7 @@
 import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import { Broker } from '../broker/broker';
-import { BrokerConfig, defaultSettings, DeviceOverride, runtimeDir } from '../broker/config';
+import { BrokerConfig, BrokerSettings, defaultSettings, DeviceOverride, runtimeDir } from '../broker/config';
 import { InprocHdl } from '../peer/inproc-hdl';
 import { QemuPeer } from '../peer/qemu-peer';
 import { Logger } from '../util/log';
@@ -45,17 +45,22 @@ export interface InprocStack extends StackBase {
   hdl: InprocHdl;
 }
 
-/** Fresh ipc endpoints, unique per call, so concurrent runs never collide. */
-export function uniqueEndpoints(): { qemu: string; hdl: string } {
+/**
+ * Fresh endpoints, unique per call, so concurrent runs never collide: ipc
+ * sockets in our runtime folder, or loopback tcp on ports the broker picks.
+ */
+export function uniqueEndpoints(transport: 'ipc' | 'tcp' = 'ipc'): { qemu: string; hdl: string } {
+  if (transport === 'tcp') return { qemu: 'tcp://127.0.0.1:*', hdl: 'tcp://127.0.0.1:*' };
   const id = `${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
   const dir = runtimeDir();
   return { qemu: `ipc://${path.join(dir, `q-${id}.sock`)}`, hdl: `ipc://${path.join(dir, `h-${id}.sock`)}` };
 }
 
-export function brokerConfig(o: Pick<StackOptions, 'requestTimeoutMs' | 'peerTimeoutMs' | 'heartbeatMs' | 'devices'>, ep = uniqueEndpoints()): BrokerConfig {
+export function brokerConfig(o: Pick<StackOptions, 'requestTimeoutMs' | 'peerTimeoutMs' | 'heartbeatMs' | 'devices'> & { curve?: BrokerSettings['curve'] }, ep = uniqueEndpoints()): BrokerConfig {
   return {
     broker: {
       ...defaultSettings(),
+      curve: o.curve,
       qemuEndpoint: ep.qemu,
       hdlEndpoint: ep.hdl,
       requestTimeoutMs: o.requestTimeoutMs ?? 2000,

@@ -2,6 +2,7 @@
 // liveness, and request/response matching by tag with a timeout on each.
 import * as zmq from 'zeromq';
 import { checkEndpoint, MAX_FRAME, SendQueue } from '../protocol/link';
+import { ClientCurve, clientOptions } from '../protocol/curve';
 import { decode, describe, encode, ErrorCode, message, Message, MsgType, Role, WireError } from '../protocol/wire';
 import { Logger } from '../util/log';
 
@@ -23,6 +24,8 @@ export interface PeerLinkOptions {
   timeoutMs: number;
   /** Silence from the broker after which it is declared gone. */
   peerTimeoutMs?: number;
+  /** CURVE keys, for a broker that has them (required by one on tcp://). */
+  curve?: ClientCurve;
   log: Logger;
 }
 
@@ -41,6 +44,9 @@ export class PeerLink {
   private lastHeard = Date.now();
   private watchdog?: NodeJS.Timeout;
   private closed = false;
+  /** Connections the broker closed before a handshake completed: a CURVE key it cannot use. */
+  private droppedHandshakes = 0;
+  private handshook = false;
   badFrames = 0;
   /** Called for every message that is not an answer to a waiting request. */
   onMessage: (m: Message) => void = () => {};
@@ -50,8 +56,16 @@ export class PeerLink {
   constructor(readonly opts: PeerLinkOptions) {
     checkEndpoint(opts.endpoint, 'endpoint');
     // maxMessageSize: ZeroMQ drops the connection of a broker sending a larger frame.
-    this.socket = new zmq.Dealer({ linger: 0, sendHighWaterMark: 100000, receiveHighWaterMark: 100000, maxMessageSize: MAX_FRAME });
+    this.socket = new zmq.Dealer({ ...(opts.curve && clientOptions(opts.curve)), linger: 0, sendHighWaterMark: 100000, receiveHighWaterMark: 100000, maxMessageSize: MAX_FRAME });
     this.sender = new SendQueue(this.socket, (e) => this.lost(`send failed: ${e.message}`));
+    const ep = opts.endpoint;
+    const ev = this.socket.events;
+    ev.on('handshake', () => (this.handshook = true));
+    ev.on('disconnect', () => this.handshook || this.droppedHandshakes++);
+    ev.on('handshake:error:auth', (e) => this.lost(`the broker at ${ep} refused this peer's CURVE key ${opts.curve?.publicKey ?? '(none)'} (status ${e.error.status}): add its .key file to the broker's client keys`));
+    ev.on('handshake:error:protocol', (e) =>
+      this.lost(`the handshake with the broker at ${ep} failed: ${e.error.code}${e.error.code === 'ERR_ZMTP_MECHANISM_MISMATCH' ? (opts.curve ? ' (the broker has no CURVE keys)' : ' (the broker wants CURVE keys: --curve-server-key and --curve-key)') : ''}`),
+    );
   }
 
   get log(): Logger {
@@ -69,12 +83,19 @@ export class PeerLink {
     this.socket.connect(this.opts.endpoint);
     void this.readLoop();
     const tag = this.allocTag();
-    await this.request(
-      message(MsgType.HELLO, { tag, index: this.opts.role, payload: Buffer.from(this.opts.name) }),
-      `HELLO`,
-      this.opts.timeoutMs,
-      `no broker answered at ${this.opts.endpoint} within ${this.opts.timeoutMs} ms (is 'cosim broker' running there?)`,
-    );
+    try {
+      await this.request(
+        message(MsgType.HELLO, { tag, index: this.opts.role, payload: Buffer.from(this.opts.name) }),
+        `HELLO`,
+        this.opts.timeoutMs,
+        `no broker answered at ${this.opts.endpoint} within ${this.opts.timeoutMs} ms (is 'cosim broker' running there?)`,
+      );
+    } catch (e) {
+      if (this.opts.curve && this.droppedHandshakes > 0 && (e as PeerError).code === ErrorCode.TIMEOUT) {
+        throw new PeerError(`the broker at ${this.opts.endpoint} closed the connection during the CURVE handshake ${this.droppedHandshakes} time(s): is the server key ${this.opts.curve.serverKey} the broker's public key?`, ErrorCode.TIMEOUT);
+      }
+      throw e;
+    }
     const limit = this.opts.peerTimeoutMs ?? 5000;
     this.watchdog = setInterval(() => {
       const ago = Date.now() - this.lastHeard;

@@ -8,6 +8,7 @@ import { Logger } from '../util/log';
 import { HostMemory } from './host-memory';
 import { AccessSize, HostEvents, HostSide, mmioReadRequest, mmioReadValue, mmioWhat, mmioWriteRequest } from './host-side';
 import { PeerLink } from './peer-link';
+import { ClientCurve } from '../protocol/curve';
 
 export type { AccessSize } from './host-side';
 
@@ -17,6 +18,7 @@ export interface QemuPeerOptions {
   /** MMIO read / handshake timeout. */
   timeoutMs?: number;
   peerTimeoutMs?: number;
+  curve?: ClientCurve;
   memory?: HostMemory;
   log: Logger;
 }
@@ -55,6 +57,7 @@ export class QemuPeer extends EventEmitter<QemuPeerEvents> {
       role: Role.QEMU,
       timeoutMs: opts.timeoutMs ?? 5000,
       peerTimeoutMs: opts.peerTimeoutMs,
+      curve: opts.curve,
       log: opts.log,
     });
     this.host = new HostSide({ send: (m) => this.link.send(m), emit: (ev, ...args) => (this.emit as (e: string, ...a: unknown[]) => boolean)(ev, ...args), log: opts.log, memory: opts.memory });

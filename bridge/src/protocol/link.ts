@@ -109,7 +109,7 @@ export function checkEndpoint(endpoint: string, what: string): void {
   if (p !== undefined) {
     // Linux sun_path is 108 bytes including the NUL.
     if (p.length === 0 || p.length > 107) throw new Error(`${what}: ipc path '${p}' must be 1..107 characters`);
-  } else if (!/^tcp:\/\/[^:]+:\d+$/.test(endpoint) && !endpoint.startsWith('inproc://')) {
-    throw new Error(`${what}: '${endpoint}' is not ipc://PATH or tcp://HOST:PORT`);
+  } else if (!/^tcp:\/\/[^:]+:(\d+|\*)$/.test(endpoint) && !endpoint.startsWith('inproc://')) {
+    throw new Error(`${what}: '${endpoint}' is not ipc://PATH or tcp://HOST:PORT (PORT * for any free port, when binding)`);
   }
 }

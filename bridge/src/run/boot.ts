@@ -8,12 +8,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Broker } from '../broker/broker';
 import { buildQemu, Echo } from '../orchestrate/build';
-import { Proc, repoRoot } from '../orchestrate/process';
+import { Proc } from '../orchestrate/process';
 import { buildGuestImage, GuestImage } from '../project/guest-layer';
 import { Project } from '../project/project';
 import { buildProjectRtl } from '../project/rtl';
 import { startHdl } from '../orchestrate/sim';
 import { brokerConfig, uniqueEndpoints } from '../orchestrate/stack';
+import { CurveFiles, runKeys } from '../protocol/curve';
+import { runtimeDir } from '../broker/config';
 import { ipcPath } from '../protocol/link';
 import { inprocSpec } from '../peer/inproc-hdl';
 import { Logger } from '../util/log';
@@ -51,6 +53,10 @@ export interface BootOptions {
   sim?: string;
   /** QEMU joins a broker already running at this endpoint (its HDL side is its business): no broker or simulator is started. */
   brokerEndpoint?: string;
+  /** QEMU's CURVE key files for brokerEndpoint. */
+  brokerCurve?: CurveFiles;
+  /** The run's own broker listens on loopback tcp, with CURVE keys made for the run, instead of ipc. */
+  tcp?: boolean;
   /** 'inproc' (the project's model) or 'inproc:MODEL' hosts the RTL in this process (N-API addon) instead of a cosim-sim process. */
   hdl?: string;
   kernelArgs?: string;
@@ -203,14 +209,15 @@ export interface SessionConsole {
  */
 export async function startSession(env: Env, o: BootOptions, guestArgs: string[], console: SessionConsole, wiringFor: (endpoint: string) => Promise<DeviceWiring> = loopWiring): Promise<Session> {
   const problems: string[] = [];
-  const backend = o.brokerEndpoint ? { qemuEndpoint: o.brokerEndpoint } : await startBackend(env, o, problems);
+  const backend = o.brokerEndpoint ? { qemuEndpoint: o.brokerEndpoint, qemuCurve: o.brokerCurve } : await startBackend(env, o, problems);
   const qemuEndpoint = backend.qemuEndpoint;
+  const curveProps = backend.qemuCurve ? `,curve-server-key=${qemuOptValue(backend.qemuCurve.serverKey)},curve-key=${qemuOptValue(backend.qemuCurve.key)}` : '';
   const wiring = await wiringFor(qemuEndpoint);
   const qemuArgs = [
     ...guestMachineArgs(env, o, [...(wiring.nicLoop ? ['cosim.nic=loop'] : []), ...guestArgs], console.interactive),
     '-chardev', `file,id=cosim-uart,path=${wiring.uartFile}`,
     ...wiring.netdev,
-    '-device', `cosim-pcie,endpoint=${qemuEndpoint},name=${DEVICE_NAME},timeout-ms=${o.mmioTimeoutMs},chardev=cosim-uart,netdev=cosim-nic`,
+    '-device', `cosim-pcie,endpoint=${qemuEndpoint},name=${DEVICE_NAME},timeout-ms=${o.mmioTimeoutMs},chardev=cosim-uart,netdev=cosim-nic${curveProps}`,
     ...o.project.qemu.args,
     ...o.qemuArgs,
   ];
@@ -240,16 +247,24 @@ export async function startSession(env: Env, o: BootOptions, guestArgs: string[]
 }
 
 /** This run's own broker and HDL side (unless --broker names one already running). */
-async function startBackend(env: Env, o: BootOptions, problems: string[]): Promise<{ qemuEndpoint: string; broker: Broker; stop: (why: string) => Promise<void> }> {
-  const ep = uniqueEndpoints();
+async function startBackend(env: Env, o: BootOptions, problems: string[]): Promise<{ qemuEndpoint: string; qemuCurve?: CurveFiles; broker: Broker; stop: (why: string) => Promise<void> }> {
+  const keys = o.tcp ? runKeys(runtimeDir(), ['qemu', 'sim']) : undefined;
   let tearingDown = false;
-  const broker = new Broker(
-    brokerConfig({ requestTimeoutMs: Math.max(100, Math.floor(o.mmioTimeoutMs * 0.6)), peerTimeoutMs: 3000, heartbeatMs: 500, devices: o.project.broker ? { [DEVICE_NAME]: o.project.broker } : {} }, ep),
-    o.log,
-    { onPeerGone: (side, name, reason) => !tearingDown && !reason.startsWith('sent SHUTDOWN') && problems.push(`${side} peer '${name ?? '?'}' lost: ${reason}`) },
-  );
-  await broker.start();
+  let broker: Broker;
+  try {
+    broker = new Broker(
+      brokerConfig({ requestTimeoutMs: Math.max(100, Math.floor(o.mmioTimeoutMs * 0.6)), peerTimeoutMs: 3000, heartbeatMs: 500, devices: o.project.broker ? { [DEVICE_NAME]: o.project.broker } : {}, curve: keys?.broker }, uniqueEndpoints(o.tcp ? 'tcp' : 'ipc')),
+      o.log,
+      { onPeerGone: (side, name, reason) => !tearingDown && !reason.startsWith('sent SHUTDOWN') && problems.push(`${side} peer '${name ?? '?'}' lost: ${reason}`) },
+    );
+    await broker.start();
+  } catch (e) {
+    keys?.remove();
+    throw e;
+  }
+  const ep = broker.endpoints;
   const sim = await startHdl({
+    curve: keys?.peer.sim,
     hdl: env.hdl,
     broker,
     log: o.log,
@@ -263,21 +278,27 @@ async function startBackend(env: Env, o: BootOptions, problems: string[]): Promi
     echo: (l) => o.echo(`[sim] ${l.replace(/^\[sim\]\s*/, '')}`),
   }).catch(async (e: Error) => {
     await broker.stop('the HDL side did not start');
+    keys?.remove();
     throw e;
   });
   void sim.exited.then(() => tearingDown || problems.push(`simulator ${sim.describeExit()} during the run: ${sim.stderrTail.slice(-3).join(' | ')}`));
   return {
     qemuEndpoint: ep.qemu,
+    qemuCurve: keys?.peer.qemu,
     broker,
     stop: async (why) => {
       tearingDown = true;
       await broker.stop(why);
       await sim.stop(3000);
+      keys?.remove();
       const simSummary = sim.stderrTail.find((l) => l.includes('summary:'));
       if (simSummary) o.log.info(simSummary);
     },
   };
 }
+
+/** A value in a QEMU -device option list, where a comma is written twice. */
+const qemuOptValue = (v: string) => v.replace(/,/g, ',,');
 
 /** Base64 of a shell command for cosim.exec= (the kernel command line holds 2048 bytes in all). */
 export function execArg(command: string): string {
@@ -451,7 +472,8 @@ export async function shell(env: Env, o: BootOptions, exec: string | undefined, 
  */
 async function loopWiring(endpoint: string): Promise<DeviceWiring> {
   const port = await freeUdpPort();
-  const uartFile = `${ipcPath(endpoint) ?? path.join(repoRoot, 'build', 'run')}.uart`;
+  // Beside the run's ipc socket; a tcp run gets a file of its own (its port: the run's only unique name).
+  const uartFile = `${ipcPath(endpoint) ?? path.join(runtimeDir(), `run-${endpoint.replace(/\W+/g, '-')}`)}.uart`;
   fs.writeFileSync(uartFile, '');
   return { uartFile, netdev: ['-netdev', dgramNetdev('cosim-nic', port, port)], nicLoop: true };
 }

@@ -67,6 +67,7 @@
 #endif
 #include "qom/object.h"
 #include "hw/misc/cosim_wire.h"
+#include "hw/misc/cosim_curve.h"
 #include "trace.h"
 
 #include <zmq.h>
@@ -188,6 +189,8 @@ struct CosimPCIeState {
     /* properties */
     char *endpoint;
     char *name;
+    char *curve_server_key; /* CURVE: the broker's public key file */
+    char *curve_key;        /* CURVE: this device's secret key file */
     uint32_t timeout_ms;
     uint32_t peer_timeout_ms;
     NICConf nic_conf;
@@ -196,7 +199,7 @@ struct CosimPCIeState {
     /* ZeroMQ: the socket belongs to the I/O thread once it runs */
     void *zctx;
     void *zsock;
-    void *zmon;             /* the socket's connect/disconnect events */
+    void *zmon;             /* connects, disconnects, handshake failures */
     QemuThread io_thread;
     bool io_running;
     bool stopping;          /* atomic: the I/O thread must end */
@@ -1343,27 +1346,12 @@ static int cosim_liveness(CosimPCIeState *s)
  */
 static void cosim_monitor_events(CosimPCIeState *s)
 {
-    zmq_msg_t ev, addr;
+    uint16_t event;
+    uint32_t value;
 
-    for (;;) {
-        uint16_t event;
+    while (cosim_monitor_next(s->zmon, &event, &value) == 0) {
+        const char *failed = cosim_curve_failure(event, value);
 
-        zmq_msg_init(&ev);
-        if (zmq_msg_recv(&ev, s->zmon, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&ev);
-            return;
-        }
-        event = 0;
-        if (zmq_msg_size(&ev) >= 2) {
-            /* Host byte order, as libzmq writes it. */
-            memcpy(&event, zmq_msg_data(&ev), sizeof(event));
-        }
-        if (zmq_msg_more(&ev)) {
-            zmq_msg_init(&addr);
-            zmq_msg_recv(&addr, s->zmon, ZMQ_DONTWAIT);
-            zmq_msg_close(&addr);
-        }
-        zmq_msg_close(&ev);
         if (event == ZMQ_EVENT_DISCONNECTED) {
             cosim_set_gone(s, "the connection closed");
             s->link_down = true;
@@ -1371,6 +1359,15 @@ static void cosim_monitor_events(CosimPCIeState *s)
         } else if (event == ZMQ_EVENT_CONNECTED) {
             s->link_down = false;
             s->next_hello_ms = cosim_now_ms();
+        } else if (failed) {
+            /* Already gone (a broker that restarted): say why it stays so. */
+            bool was = qatomic_read(&s->gone);
+
+            cosim_set_gone(s, failed);
+            if (was) {
+                cosim_report(s, &s->rate_lost, "the broker at %s: %s",
+                             s->endpoint, failed);
+            }
         }
     }
 }
@@ -1769,6 +1766,20 @@ static bool cosim_handshake(CosimPCIeState *s, Error **errp)
     }
 
 no_broker:
+    {
+        uint16_t event;
+        uint32_t value;
+
+        while (cosim_monitor_next(s->zmon, &event, &value) == 0) {
+            const char *failed = cosim_curve_failure(event, value);
+
+            if (failed) {
+                error_setg(errp, "cosim-pcie: the broker at %s: %s "
+                           "(device '%s')", s->endpoint, failed, s->name);
+                return false;
+            }
+        }
+    }
     error_setg(errp, "cosim-pcie: no broker answered at %s within %u ms "
                "(device '%s'; is `cosim broker` running with "
                "--qemu-endpoint %s?)", s->endpoint, s->timeout_ms, s->name,
@@ -2001,6 +2012,7 @@ static void cosim_realize(PCIDevice *pdev, Error **errp)
     int64_t maxmsg = COSIM_HDR_SIZE > COSIM_MAX_PAYLOAD ? COSIM_HDR_SIZE :
                      COSIM_MAX_PAYLOAD;
     g_autofree char *monitor = NULL;
+    char why[256];
     ERRP_GUARD();
 
     if (!s->endpoint || !*s->endpoint) {
@@ -2046,11 +2058,19 @@ static void cosim_realize(PCIDevice *pdev, Error **errp)
     zmq_setsockopt(s->zsock, ZMQ_IMMEDIATE, &one, sizeof(one));
     zmq_setsockopt(s->zsock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
     zmq_setsockopt(s->zsock, ZMQ_IPV6, &one, sizeof(one));
+    if ((s->curve_server_key || s->curve_key) &&
+        cosim_curve_client(s->zsock, s->curve_server_key, s->curve_key, why,
+                           sizeof(why)) != 0) {
+        error_setg(errp, "cosim-pcie: %s", why);
+        goto fail;
+    }
     monitor = g_strdup_printf("inproc://cosim-pcie-monitor-%p", (void *)s);
     s->zmon = zmq_socket(s->zctx, ZMQ_PAIR);
     if (!s->zmon ||
         zmq_socket_monitor(s->zsock, monitor, ZMQ_EVENT_CONNECTED |
-                           ZMQ_EVENT_DISCONNECTED) != 0 ||
+                           ZMQ_EVENT_DISCONNECTED |
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                           ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0 ||
         zmq_connect(s->zmon, monitor) != 0) {
         error_setg(errp, "cosim-pcie: cannot monitor the ZeroMQ socket: %s",
                    zmq_strerror(zmq_errno()));
@@ -2125,6 +2145,8 @@ static void cosim_reset_hold(Object *obj, ResetType type)
 static const Property cosim_properties[] = {
     DEFINE_PROP_STRING("endpoint", CosimPCIeState, endpoint),
     DEFINE_PROP_STRING("name", CosimPCIeState, name),
+    DEFINE_PROP_STRING("curve-server-key", CosimPCIeState, curve_server_key),
+    DEFINE_PROP_STRING("curve-key", CosimPCIeState, curve_key),
     DEFINE_PROP_UINT32("timeout-ms", CosimPCIeState, timeout_ms, 5000),
     DEFINE_PROP_UINT32("peer-timeout-ms", CosimPCIeState, peer_timeout_ms,
                        3000),
