@@ -24,7 +24,7 @@ export async function brokerWith(settings: Partial<BrokerSettings>, log: Logger 
   const gone: string[] = [];
   const broker = new Broker(config, log, { onPeerGone: (side, name, reason) => gone.push(`${side} ${name}: ${reason}`) });
   await broker.start();
-  return { broker, ...ep, gone };
+  return { broker, ...broker.endpoints, gone };
 }
 
 /** The next message that is not a PING. */

@@ -150,15 +150,8 @@ export class Broker {
   async start(): Promise<void> {
     const b = this.config.broker;
     const endpoints: [Side, string][] = [['qemu', b.qemuEndpoint], ['hdl', b.hdlEndpoint]];
-    for (const [side, ep] of endpoints) {
-      checkEndpoint(ep, `${side} endpoint`);
-      if (isTcp(ep) && !this.curve) {
-        const risk = `anyone who reaches ${ep} can take a device's place and DMA into guest memory`;
-        if (!b.insecure) throw new Error(`${side} endpoint ${ep}: tcp without CURVE keys is refused: ${risk}. Give the broker keys ('cosim keygen'; --curve-key and --curve-clients, or broker.curve in the config) or pass --insecure`);
-        this.log.warn({ side, endpoint: ep }, `insecure: tcp without CURVE keys; ${risk}`);
-      }
-    }
     try {
+      for (const [side, ep] of endpoints) this.checkSecurity(side, ep);
       await this.zap?.start();
       for (const [side, ep] of endpoints) await this.bind(side, ep);
     } catch (e) {
@@ -168,6 +161,14 @@ export class Broker {
     }
     this.heartbeat = setInterval(() => this.beat(), b.heartbeatMs);
     this.log.info({ ...this.endpoints, ...(this.curve && { curveKey: this.curve.publicKey, clientKeys: this.curve.allowed.size }) }, 'broker listening');
+  }
+
+  private checkSecurity(side: Side, ep: string): void {
+    checkEndpoint(ep, `${side} endpoint`);
+    if (!isTcp(ep) || this.curve) return;
+    const risk = `anyone who reaches ${ep} can take a device's place and DMA into guest memory`;
+    if (!this.config.broker.insecure) throw new Error(`${side} endpoint ${ep}: tcp without CURVE keys is refused: ${risk}. Give the broker keys ('cosim keygen'; --curve-key and --curve-clients, or broker.curve in the config) or pass --insecure`);
+    this.log.warn({ side, endpoint: ep }, `insecure: tcp without CURVE keys; ${risk}`);
   }
 
   private async bind(side: Side, ep: string): Promise<void> {

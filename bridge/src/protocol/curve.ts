@@ -75,7 +75,7 @@ export function writeKeyPair(dir: string, name: string, force = false): { public
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   fs.rmSync(secretFile, { force: true }); // so the mode below applies to a file made afresh
   fs.writeFileSync(secretFile, certText('**Secret**', pair), { mode: 0o600 });
-  fs.writeFileSync(publicFile, certText('Public', pair), { mode: 0o644 });
+  fs.writeFileSync(publicFile, certText('Public', { publicKey: pair.publicKey }), { mode: 0o644 });
   return { publicFile, secretFile, pair };
 }
 
