@@ -68,3 +68,14 @@ test('overrides replace only the fields they name', () => {
   assert.equal(c.msix.tableOffset, EXAMPLE_CONF.msix.tableOffset);
   assert.equal(EXAMPLE_CONF.bars[2].size, 0x1000n, 'the announced conf is not mutated');
 });
+
+test('CURVE key files in a config are relative to it, and need the client keys', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cosim-cfg-'));
+  const file = path.join(dir, 'cosim.json');
+  fs.writeFileSync(file, JSON.stringify({ broker: { curve: { key: 'keys/broker.key_secret', clients: ['keys/peers', '/abs/sim.key'] } } }));
+  assert.deepEqual(loadConfig(file).broker.curve, { key: path.join(dir, 'keys/broker.key_secret'), clients: [path.join(dir, 'keys/peers'), '/abs/sim.key'] });
+  assert.deepEqual(problems({ broker: { curve: { key: 'b.key_secret' } } }), ["broker.curve: must have required property 'clients'"]);
+  assert.deepEqual(problems({ broker: { curve: { key: 'b.key_secret', clients: [] } } }), ['broker.curve.clients: must NOT have fewer than 1 items']);
+  assert.deepEqual(problems({ broker: { insecure: 'yes' } }), ['broker.insecure: must be boolean']);
+  fs.rmSync(dir, { recursive: true });
+});
