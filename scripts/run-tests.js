@@ -51,8 +51,10 @@ const perTestMs = Number(process.env.COSIM_TEST_TIMEOUT_MS || 600000);
 const [major, minor] = process.versions.node.split('.').map(Number);
 const forceExit = major > 20 || (major === 20 && minor >= 14) ? ['--test-force-exit'] : [];
 if (!forceExit.length) console.log(`run-tests: node ${process.version} has no --test-force-exit: a test file that leaves a handle open can hang the run`);
-// Totals over every group, for one closing line ("N passed, N failed").
-const totals = { passed: 0, failed: 0 };
+// Totals over every group, for one closing line ("N passed, N failed"). A file
+// that fails outside its tests (a timeout, a crash while loading) counts no
+// test as failed, so such files are counted apart.
+const totals = { passed: 0, failed: 0, files: new Set() };
 /** Runs one group with node's test runner, its output streamed; resolves to its exit status. */
 const run = (list, env) =>
   new Promise((resolve) => {
@@ -69,6 +71,8 @@ const run = (list, env) =>
       for (const l of lines) {
         const m = /^\u2139 (pass|fail) (\d+)$/.exec(l);
         if (m) totals[m[1] === 'pass' ? 'passed' : 'failed'] += Number(m[2]);
+        const file = /^\u2716 (\S+\.test\.js) \(/.exec(l);
+        if (file) totals.files.add(path.relative(root, file[1]));
       }
     });
     child.on('close', (code) => resolve(code ?? 1));
@@ -128,8 +132,9 @@ async function main() {
     status ||= s;
   }
   if (results.length) console.log(`\nrun-tests:\n${results.map((r) => `  ${r}`).join('\n')}`);
-  console.log(`\nrun-tests: ${totals.passed} passed, ${totals.failed} failed`);
-  process.exit(status);
+  const files = totals.files.size ? `; ${totals.files.size} test file(s) failed outside their tests: ${[...totals.files].join(', ')}` : '';
+  console.log(`\nrun-tests: ${totals.passed} passed, ${totals.failed} failed${files}`);
+  process.exit(status || (totals.failed || totals.files.size ? 1 : 0));
 }
 
 main();

@@ -120,17 +120,11 @@ export class Broker {
     // ZAP's endpoint is fixed per context: a broker with keys gets a context of its own.
     const context = this.curve && new zmq.Context();
     if (context) this.zap = new ZapHandler(context, this.curve!.allowed, log);
-    const mk = (side: Side) => {
-      const sock = new zmq.Router({
+    const mk = (side: Side) =>
+      new zmq.Router({
         ...(context && { context, curveServer: true, curveSecretKey: this.curve!.secretKey, zapDomain: side }),
         linger: 0, mandatory: true, sendTimeout: 0, sendHighWaterMark: PIPE_HWM, receiveHighWaterMark: 100000, maxMessageSize: MAX_FRAME,
       });
-      if (context) {
-        sock.events.on('handshake:error:protocol', (e) => this.handshakeFailed(side, e.address, `${e.error.code}${e.error.code === 'ERR_ZMTP_CRYPTOGRAPHIC' ? ' (does the peer use this broker\'s public key?)' : ''}`));
-        sock.events.on('handshake:error:other', (e) => this.handshakeFailed(side, e.address, e.error.message));
-      }
-      return sock;
-    };
     this.sockets = { qemu: mk('qemu'), hdl: mk('hdl') };
   }
 
@@ -178,8 +172,14 @@ export class Broker {
       checkIpcDir(path.dirname(p), `${side} endpoint ${ep}`);
       fs.rmSync(p, { force: true }); // a stale socket file from a killed broker
     }
+    const sock = this.sockets[side];
+    if (this.curve) {
+      // The observer lives until the socket closes, so it starts with the socket's use.
+      sock.events.on('handshake:error:protocol', (e) => this.handshakeFailed(side, e.address, `${e.error.code}${e.error.code === 'ERR_ZMTP_CRYPTOGRAPHIC' ? " (does the peer use this broker's public key?)" : ''}`));
+      sock.events.on('handshake:error:other', (e) => this.handshakeFailed(side, e.address, e.error.message));
+    }
     try {
-      await this.sockets[side].bind(ep);
+      await sock.bind(ep);
     } catch (e) {
       throw new Error(`cannot bind ${side} endpoint ${ep}: ${(e as Error).message}`);
     }

@@ -342,8 +342,6 @@ async function runClient(v: Values, pos: string[]): Promise<number> {
   const usage = `usage: ${CLIENT.usage}`;
   if (!op || !['info', 'read', 'write'].includes(op)) throw new UsageError(usage);
   const log = createLogger(str(v['log-level']));
-  const keys = curveFiles(v);
-  const peer = new QemuPeer({ endpoint: str(v.endpoint) ?? defaultSettings().qemuEndpoint, name: str(v.name), timeoutMs: intOpt(v['timeout-ms'], 'timeout-ms', 1), curve: keys && clientCurve(keys.serverKey, keys.key), log });
   const size = (s: string | undefined) => {
     const n = s === undefined ? 4 : Number(s);
     if (![1, 2, 4, 8].includes(n)) throw new UsageError(`SIZE must be 1, 2, 4 or 8, not '${s}'`);
@@ -351,6 +349,8 @@ async function runClient(v: Values, pos: string[]): Promise<number> {
   };
   if (op === 'read' && (args.length < 2 || args.length > 3)) throw new UsageError(usage);
   if (op === 'write' && (args.length < 3 || args.length > 4)) throw new UsageError(usage);
+  const keys = curveFiles(v);
+  const peer = new QemuPeer({ endpoint: str(v.endpoint) ?? defaultSettings().qemuEndpoint, name: str(v.name), timeoutMs: intOpt(v['timeout-ms'], 'timeout-ms', 1), curve: keys && clientCurve(keys.serverKey, keys.key), log });
   try {
     const conf = await peer.connect();
     if (op === 'info') {

@@ -58,14 +58,6 @@ export class PeerLink {
     // maxMessageSize: ZeroMQ drops the connection of a broker sending a larger frame.
     this.socket = new zmq.Dealer({ ...(opts.curve && clientOptions(opts.curve)), linger: 0, sendHighWaterMark: 100000, receiveHighWaterMark: 100000, maxMessageSize: MAX_FRAME });
     this.sender = new SendQueue(this.socket, (e) => this.lost(`send failed: ${e.message}`));
-    const ep = opts.endpoint;
-    const ev = this.socket.events;
-    ev.on('handshake', () => (this.handshook = true));
-    ev.on('disconnect', () => this.handshook || this.droppedHandshakes++);
-    ev.on('handshake:error:auth', (e) => this.lost(`the broker at ${ep} refused this peer's CURVE key ${opts.curve?.publicKey ?? '(none)'} (status ${e.error.status}): add its .key file to the broker's client keys`));
-    ev.on('handshake:error:protocol', (e) =>
-      this.lost(`the handshake with the broker at ${ep} failed: ${e.error.code}${e.error.code === 'ERR_ZMTP_MECHANISM_MISMATCH' ? (opts.curve ? ' (the broker has no CURVE keys)' : ' (the broker wants CURVE keys: --curve-server-key and --curve-key)') : ''}`),
-    );
   }
 
   get log(): Logger {
@@ -78,8 +70,21 @@ export class PeerLink {
     return t;
   }
 
+  /** Handshake events: a refused key says so at once instead of timing out. The observer lives until the socket closes. */
+  private watchHandshake(): void {
+    const { endpoint: ep, curve } = this.opts;
+    const ev = this.socket.events;
+    ev.on('handshake', () => (this.handshook = true));
+    ev.on('disconnect', () => this.handshook || this.droppedHandshakes++);
+    ev.on('handshake:error:auth', (e) => this.lost(`the broker at ${ep} refused this peer's CURVE key ${curve?.publicKey ?? '(none)'} (status ${e.error.status}): add its .key file to the broker's client keys`));
+    ev.on('handshake:error:protocol', (e) =>
+      this.lost(`the handshake with the broker at ${ep} failed: ${e.error.code}${e.error.code === 'ERR_ZMTP_MECHANISM_MISMATCH' ? (curve ? ' (the broker has no CURVE keys)' : ' (the broker wants CURVE keys: --curve-server-key and --curve-key)') : ''}`),
+    );
+  }
+
   /** Connects and says HELLO; rejects if no broker answers within timeoutMs. */
   async connect(): Promise<void> {
+    this.watchHandshake();
     this.socket.connect(this.opts.endpoint);
     void this.readLoop();
     const tag = this.allocTag();
