@@ -39,24 +39,11 @@ apt_update() {
 }
 installed_version() { dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null | sed -n 's/^install ok installed //p'; }
 
-# 1. The kernel ABI, resolved through the metapackage (the archive drops old ABIs).
-resolve_abi() {
-  apt-cache depends linux-image-amd64 2>/dev/null |
-    sed -n 's/^ *Depends: linux-image-\([0-9][^ ]*-amd64\)$/\1/p' | head -n1
-}
-candidate_version() {
-  apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: //p' | grep -v '(none)' | head -n1
-}
-abi=$(resolve_abi)
-kver=""
-[ -n "$abi" ] && kver=$(candidate_version "linux-image-$abi")
-if [ -z "$abi" ] || [ -z "$kver" ]; then
-  apt_update
-  abi=$(resolve_abi)
-  [ -n "$abi" ] || die "cannot resolve linux-image-amd64 to a kernel ABI (apt-cache depends linux-image-amd64)"
-  kver=$(candidate_version "linux-image-$abi")
-  [ -n "$kver" ] || die "no candidate version for linux-image-$abi"
-fi
+# 1. The kernel ABI and package version (shared with scripts/build-debug-kernel.sh).
+. "$root/scripts/lib/guest-kernel.sh"
+guest_kernel_resolve
+abi=$GUEST_KERNEL_ABI
+kver=$GUEST_KERNEL_VERSION
 
 # 2. Host packages (installed only when missing or, for the headers, of another version).
 need=()
