@@ -15,7 +15,11 @@
 #     (one source each; never edit a copy);
 #   - the hunks in qemu-patch/*.diff (Kconfig + meson + trace-events
 #     integration), written against pristine v10.0.2 with context lines that
-#     are the same in v10.2.2 (checked by scripts/check-qemu-patch.sh --qemu).
+#     are the same in v10.2.2 (checked by scripts/check-qemu-patch.sh --qemu);
+#   - the hunks in qemu-patch/<VERSION>/*.diff for that version alone: fixes
+#     to QEMU itself that a later version has made its own way (10.0.2:
+#     tcg-dispatch-lifetime.diff, a use-after-free of a vCPU's cached memory
+#     dispatch under multi-threaded TCG, which 10.2.2 no longer caches).
 # The output is deterministic (fixed date), so its bytes can key a build cache.
 # scripts/check-qemu-patch.sh checks that it applies to the pristine tree.
 set -euo pipefail
@@ -68,7 +72,7 @@ for h in $SHARED_HEADERS; do cp "$ROOT/dpi/include/$h" "$TMP/tree/include/hw/mis
         git -c core.quotepath=off diff --no-index --no-color --no-ext-diff \
             --full-index --src-prefix=a/ --dst-prefix=b/ -- /dev/null "$f" || [ $? -eq 1 ]
     done
-    for d in "$PATCHDIR"/*.diff; do
+    for d in "$PATCHDIR"/*.diff "$PATCHDIR/$QEMU_VERSION"/*.diff; do
         [ -f "$d" ] || continue
         cat "$d"
     done

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { Broker } from '../broker/broker';
 import { buildQemu, Echo } from '../orchestrate/build';
 import { Proc } from '../orchestrate/process';
-import { buildGuestImage, GuestImage } from '../project/guest-layer';
+import { buildGuestImage, GuestImage, GuestKernel } from '../project/guest-layer';
 import { Project } from '../project/project';
 import { buildProjectRtl } from '../project/rtl';
 import { startHdl } from '../orchestrate/sim';
@@ -60,6 +60,8 @@ export interface BootOptions {
   /** 'inproc' (the project's model) or 'inproc:MODEL' hosts the RTL in this process (N-API addon) instead of a cosim-sim process. */
   hdl?: string;
   kernelArgs?: string;
+  /** 'debug': the debug build of the guest's kernel (KASAN, lockdep, DMA-API debugging; scripts/build-debug-kernel.sh). Default 'stock'. */
+  kernel?: GuestKernel;
   seed?: number;
   /** Console and child output ([guest] / [sim] prefixes). */
   echo: Echo;
@@ -119,7 +121,7 @@ export async function prepare(o: BootOptions): Promise<Env> {
   const hdl = o.hdl === 'inproc' ? `inproc:${o.project.dir}` : o.hdl;
   const simBin = inprocSpec(hdl) !== undefined || o.brokerEndpoint ? undefined : (o.sim ?? (await buildProjectRtl(o.project, { echo: o.echo })));
   const qemuBin = await buildQemu(o.echo);
-  const guest = await buildGuestImage(o.project, o.echo);
+  const guest = await buildGuestImage(o.project, o.echo, o.kernel);
   const kvm = o.accel === 'tcg' ? { ok: false, why: 'TCG requested' } : await probeKvm(qemuBin);
   if (o.accel === 'kvm' && !kvm.ok) throw new Error(`--accel kvm: ${kvm.why}`);
   const accel = kvm.ok ? 'kvm' : 'tcg';
@@ -240,6 +242,9 @@ export async function startSession(env: Env, o: BootOptions, guestArgs: string[]
     uartFile: wiring.uartFile,
     problems,
     stop: async (why) => {
+      // QEMU's exit closes its connection without SHUTDOWN (QEMU does not unrealize devices on exit):
+      // from here on, a lost peer is the teardown, not a problem of the run.
+      if ('stopping' in backend) backend.stopping();
       await qemu.stop(2000);
       if ('stop' in backend) await backend.stop(why);
     },
@@ -247,7 +252,7 @@ export async function startSession(env: Env, o: BootOptions, guestArgs: string[]
 }
 
 /** This run's own broker and HDL side (unless --broker names one already running). */
-async function startBackend(env: Env, o: BootOptions, problems: string[]): Promise<{ qemuEndpoint: string; qemuCurve?: CurveFiles; broker: Broker; stop: (why: string) => Promise<void> }> {
+async function startBackend(env: Env, o: BootOptions, problems: string[]): Promise<{ qemuEndpoint: string; qemuCurve?: CurveFiles; broker: Broker; stopping: () => void; stop: (why: string) => Promise<void> }> {
   const keys = o.tcp ? runKeys(runtimeDir(), ['qemu', 'sim']) : undefined;
   let tearingDown = false;
   let broker: Broker;
@@ -286,6 +291,7 @@ async function startBackend(env: Env, o: BootOptions, problems: string[]): Promi
     qemuEndpoint: ep.qemu,
     qemuCurve: keys?.peer.qemu,
     broker,
+    stopping: () => (tearingDown = true),
     stop: async (why) => {
       tearingDown = true;
       await broker.stop(why);
@@ -372,6 +378,10 @@ export async function boot(env: Env, o: BootOptions, tests: string[] | undefined
         if (ev.test.status !== 'pass' && stopOnFailure) stop(`stopped after the first failure ('${ev.test.name}'; --keep-going runs the rest)`);
         break;
       }
+      case 'kernel-report':
+        // Fails the run wherever it appeared: before the tests (loading the modules), during one, between two.
+        session.problems.push(`guest kernel report${ev.test ? ` during '${ev.test}'` : ''}: ${ev.text}`);
+        break;
       case 'suite-end':
         if (ev.mismatch) session.problems.push(ev.mismatch);
         complete = true;
