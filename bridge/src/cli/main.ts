@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import { initProject } from '../project/init';
 import { builtinNames, ProjectError, resolveProject } from '../project/project';
 import { BootOptions, prepare, shell } from '../run/boot';
+import { GUEST_KERNELS, GuestKernel } from '../project/guest-layer';
 import { regress, regressPassed, regressTable } from '../run/regress';
 import { reportTable, run, runPassed } from '../run/run';
 import { compare, comparePassed, VmChoice } from '../compare/compare';
@@ -117,7 +118,8 @@ const bootOptionSpecs = (defaultDevice: string): Record<string, OptSpec> => ({
   timeout: { type: 'string', arg: 'SECONDS', help: 'per-test timeout; a hung test is killed and reported', default: '60' },
   'boot-timeout': { type: 'string', arg: 'SECONDS', help: 'time the guest may take to boot and load its driver', default: '180' },
   accel: { type: 'string', arg: 'auto|kvm|tcg', help: 'accelerator; auto uses KVM only when a probe shows a KVM vCPU really runs', default: 'auto' },
-  memory: { type: 'string', arg: 'MB', help: 'guest memory', default: '512' },
+  memory: { type: 'string', arg: 'MB', help: 'guest memory (default: 512, 1024 with --kernel debug)' },
+  kernel: { type: 'string', arg: 'stock|debug', help: "the guest kernel: Debian's (stock), or the debug build of the same version with KASAN, lockdep and DMA-API debugging (scripts/build-debug-kernel.sh: about 25 minutes cold)", default: 'stock' },
   cpus: { type: 'string', arg: 'N', help: "vCPUs (default: the project's qemu.cpus, else 1); more than one runs multi-threaded TCG" },
   'mmio-timeout-ms': { type: 'string', arg: 'MS', help: "QEMU's MMIO read timeout (a timed-out read returns all-ones)", default: '5000' },
   'qemu-arg': { type: 'string', arg: 'ARG', multiple: true, help: 'extra QEMU argument, repeatable (e.g. --qemu-arg=-d --qemu-arg=guest_errors)' },
@@ -412,6 +414,8 @@ function bootOptions(v: Values, defaultSeed: boolean, defaultDevice: string): Bo
     throw new UsageError((e as Error).message);
   }
   const opt = (k: string) => (v[k] !== undefined ? intOpt(v[k], k) : undefined);
+  const kernel = str(v.kernel) ?? 'stock';
+  if (!(GUEST_KERNELS as readonly string[]).includes(kernel)) throw new UsageError(`--kernel: '${kernel}' is not ${GUEST_KERNELS.join(' or ')}`);
   const seed = opt('seed') ?? (defaultSeed ? Math.floor(Math.random() * 0x7fffffff) + 1 : undefined);
   const abort = new AbortController();
   const onSignal = () => abort.abort();
@@ -424,7 +428,9 @@ function bootOptions(v: Values, defaultSeed: boolean, defaultDevice: string): Bo
     testTimeoutS: intOpt(v.timeout, 'timeout', 1),
     bootTimeoutS: intOpt(v['boot-timeout'], 'boot-timeout', 1),
     accel,
-    memoryMb: intOpt(v.memory, 'memory', 64),
+    // KASAN's shadow and quarantine and lockdep's tables want more than the stock kernel.
+    memoryMb: intOpt(v.memory ?? (kernel === 'debug' ? '1024' : '512'), 'memory', 64),
+    kernel: kernel as GuestKernel,
     cpus: opt('cpus'),
     mmioTimeoutMs: intOpt(v['mmio-timeout-ms'], 'mmio-timeout-ms', 10),
     qemuArgs: (v['qemu-arg'] as string[] | undefined) ?? [],

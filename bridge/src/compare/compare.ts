@@ -75,7 +75,7 @@ async function vmOptions(o: CompareOptions, c: VmChoice): Promise<BootOptions> {
 async function startVm(label: VmLabel, o: CompareOptions, c: VmChoice, link: Awaited<ReturnType<typeof makeLink>>, accel?: 'kvm' | 'tcg'): Promise<{ vm: Vm; accel: 'kvm' | 'tcg' }> {
   const vo = await vmOptions(o, c);
   if (c.baseline) {
-    const guest = await buildGuestImage(c.project, o.echo);
+    const guest = await buildGuestImage(c.project, o.echo, o.kernel);
     const a = accel ?? (o.accel === 'kvm' ? 'kvm' : 'tcg');
     return { vm: startBaselineVm(label, { guest, accel: a }, vo, link, o.outDir), accel: a };
   }

@@ -4,16 +4,26 @@
 // (scripts/build-guest.sh). The kernel unpacks both into one root, so
 // the base is built once and each project adds only its own part. Cached in
 // build/projects/<name>/<hash>/ by a hash of every input.
+//
+// With the debug kernel (--kernel debug, scripts/build-debug-kernel.sh) the
+// image boots that kernel instead, the modules are built against its tree,
+// and its /lib/modules index goes between the base and the layer.
 import { execFile } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildGuest, Echo } from '../orchestrate/build';
+import { buildDebugKernel, buildGuest, Echo } from '../orchestrate/build';
 import { repoRoot } from '../orchestrate/process';
 import { Project } from './project';
 
+/** Which kernel the guest boots: Debian's (stock) or the debug build of the same version. */
+export type GuestKernel = 'stock' | 'debug';
+export const GUEST_KERNELS: readonly GuestKernel[] = ['stock', 'debug'];
+
 export interface GuestImage {
   kernel: string;
+  /** The kernel's folder (build-info.txt, kernel.config): the base's for stock. */
+  kernelDir?: string;
   /** The base archive followed by the project's layer. */
   initrd: string;
   /** The base image folder (build-info.txt, kernel.config). */
@@ -83,30 +93,33 @@ function layerHash(project: Project, baseHash: string, gcc: string): string {
   return h.digest('hex').slice(0, 16);
 }
 
-/** Builds (or takes from the cache) the base image and the project's layer. */
-export async function buildGuestImage(project: Project, echo: Echo): Promise<GuestImage> {
+/** Builds (or takes from the cache) the base image, the debug kernel when asked for, and the project's layer. */
+export async function buildGuestImage(project: Project, echo: Echo, kernel: GuestKernel = 'stock'): Promise<GuestImage> {
   const base = await buildGuest(echo);
-  const info = readBuildInfo(base);
+  const kernelDir = kernel === 'debug' ? await buildDebugKernel(echo) : base;
+  const info = readBuildInfo(kernelDir);
+  const baseHash = readBuildInfo(base).hash ?? path.basename(base);
   const gcc = (await sh('gcc', ['--version'])).out.split('\n')[0];
-  const hash = layerHash(project, info.hash ?? path.basename(base), gcc);
+  const hash = layerHash(project, kernel === 'debug' ? `${baseHash}+debug-${info.hash ?? path.basename(kernelDir)}` : baseHash, gcc);
   const outRoot = path.join(repoRoot, 'build', 'projects', project.name);
   const out = path.join(outRoot, hash);
-  const image = { kernel: path.join(base, 'vmlinuz'), initrd: path.join(out, 'initramfs.cpio.gz'), base };
+  const image = { kernel: path.join(kernelDir, 'vmlinuz'), kernelDir, initrd: path.join(out, 'initramfs.cpio.gz'), base };
   if (fs.existsSync(image.initrd)) return image;
 
   fs.mkdirSync(outRoot, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(outRoot, `.tmp-${hash}-`));
   try {
     const t0 = Date.now();
-    echo(`building the guest layer of '${project.name}' (${hash})`);
+    echo(`building the guest layer of '${project.name}' (${hash}${kernel === 'debug' ? ', debug kernel' : ''})`);
     const root = path.join(tmp, 'root');
     await assembleLayer(project, info, tmp, root);
     const layer = path.join(tmp, 'layer.cpio.gz');
     const pack = await sh('sh', ['-c', `find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --reproducible --owner=0:0 --quiet | gzip -6n > '${layer}'`], root);
     if (pack.code !== 0) throw new GuestBuildError(`packing the guest layer failed: ${pack.out}`);
     fs.mkdirSync(path.join(tmp, 'out'));
-    fs.writeFileSync(path.join(tmp, 'out', 'initramfs.cpio.gz'), Buffer.concat([fs.readFileSync(path.join(base, 'initramfs.cpio.gz')), fs.readFileSync(layer)]));
-    fs.writeFileSync(path.join(tmp, 'out', 'layer.txt'), `project=${project.name}\ndescriptor=${project.file}\nbase=${base}\n`);
+    const kernelLayer = kernel === 'debug' ? [fs.readFileSync(path.join(kernelDir, 'modules.cpio.gz'))] : [];
+    fs.writeFileSync(path.join(tmp, 'out', 'initramfs.cpio.gz'), Buffer.concat([fs.readFileSync(path.join(base, 'initramfs.cpio.gz')), ...kernelLayer, fs.readFileSync(layer)]));
+    fs.writeFileSync(path.join(tmp, 'out', 'layer.txt'), `project=${project.name}\ndescriptor=${project.file}\nbase=${base}\nkernel=${kernel} ${kernelDir}\n`);
     try {
       fs.renameSync(path.join(tmp, 'out'), out);
     } catch (e) {
@@ -178,7 +191,7 @@ async function assembleLayer(project: Project, info: Record<string, string>, tmp
 async function buildModule(src: string, dir: string, info: Record<string, string>, includeDirs: string[]): Promise<string[]> {
   fs.cpSync(src, dir, { recursive: true, dereference: true, filter: (f) => !/\.(o|ko|mod|mod\.c|cmd)$/.test(f) });
   const kdir = info.headers;
-  if (!kdir || !fs.existsSync(path.join(kdir, 'Makefile'))) throw new GuestBuildError(`no guest kernel headers at '${kdir}' (scripts/build-guest.sh installs them)`);
+  if (!kdir || !fs.existsSync(path.join(kdir, 'Makefile'))) throw new GuestBuildError(`no guest kernel headers at '${kdir}' (scripts/build-guest.sh installs them; scripts/build-debug-kernel.sh builds the debug kernel's tree)`);
   const r = await sh('make', ['-C', kdir, `M=${dir}`, 'modules', `KCFLAGS=${includeDirs.map((d) => `-I${d}`).join(' ')}`]);
   if (r.code !== 0) throw new GuestBuildError(`kernel module ${src} failed to build against ${kdir}:\n${errorLines(r.out)}`);
   const kos = fs.readdirSync(dir).filter((f) => f.endsWith('.ko')).sort();

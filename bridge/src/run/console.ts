@@ -8,6 +8,10 @@
 //   # cosim-suite-end passed=P failed=F
 //   # cosim-guest-error TEXT
 //
+// Kernel reports on the same console (kernelReport below: KASAN, lockdep,
+// sleeping in atomic context, DMA-API debugging, any WARNING/BUG/Oops splat)
+// fail the test during which they appeared, and the run.
+//
 // Only the serial console (QEMU's stdout) may be fed here: QEMU's stderr
 // carries text a device's peer chose (an ERROR's payload), which must never
 // be read as a marker or a TAP line.
@@ -40,6 +44,8 @@ export interface TestResult {
   planReason?: string;
   /** The program printed "Bail out!". */
   bailedOut?: boolean;
+  /** Kernel reports (kernelReport) that appeared on the console during the test. */
+  kernelReports?: string[];
 }
 
 export type ConsoleEvent =
@@ -48,7 +54,44 @@ export type ConsoleEvent =
   | { kind: 'test-begin'; test: TestResult }
   | { kind: 'test-end'; test: TestResult }
   /** mismatch: the guest's counts disagree with the test-end markers the host read in this boot. */
-  | { kind: 'suite-end'; passed: number; failed: number; mismatch?: string };
+  | { kind: 'suite-end'; passed: number; failed: number; mismatch?: string }
+  /** A kernel report line (kernelReport); test: the test running then. */
+  | { kind: 'kernel-report'; text: string; test?: string };
+
+// The first line of each kernel report the runner fails a run on, after the
+// printk timestamp. KASAN ("BUG: KASAN: slab-use-after-free in ..."), lockdep
+// ("WARNING: possible circular locking dependency detected", "WARNING:
+// possible recursive locking detected", "INFO: possible irq lock inversion
+// dependency detected", "INFO: trying to register non-static key"), "BUG:
+// sleeping function called from invalid context", DMA-API debugging
+// ("DMA-API: cosim_gpu 0000:00:03.0: device driver failed to check map
+// error", or it turning itself off), and any other splat: "WARNING: CPU: 0
+// PID: 1 at ...", "BUG: ...", "kernel BUG at ...", "Oops: ...", "general
+// protection fault", "UBSAN: ...", "ODEBUG: ..." (object debugging). The
+// DMA-API's informational lines ("DMA-API: preallocated 65536 debug
+// entries") do not match: a report names a driver and a device.
+const KERNEL_REPORT = /^(?:BUG: |WARNING: |INFO: (?:possible |trying to register |task \S+ blocked |rcu_\w+ detected stall)|kernel BUG at |Oops(?:: |\b)|general protection fault|UBSAN: |ODEBUG: |DMA-API: \S+ \S+: |DMA-API: .*(?:disabl|out of memory))/;
+// A printk timestamp, when CONFIG_PRINTK_TIME is on: "[   12.345678] ".
+const PRINTK_TIME = /\[\s*\d+\.\d+\]\s?/;
+
+/**
+ * The kernel report a console line starts (KERNEL_REPORT), as its text
+ * without the timestamp, or undefined. A report may also follow other text on
+ * the line (the kernel printed in the middle of a test's line): then it is
+ * found after its timestamp.
+ */
+export function kernelReport(line: string): string | undefined {
+  const text = line.replace(/\r/g, '').trim();
+  const start = text.replace(new RegExp(`^${PRINTK_TIME.source}`), '');
+  if (KERNEL_REPORT.test(start)) return start;
+  const stamps = new RegExp(PRINTK_TIME.source, 'g');
+  let m: RegExpExecArray | null;
+  while ((m = stamps.exec(text))) {
+    const rest = text.slice(m.index + m[0].length);
+    if (KERNEL_REPORT.test(rest)) return rest;
+  }
+  return undefined;
+}
 
 // A marker starts its line: run-suite prints each at the start of one (it
 // ends a test's unterminated last line first). The 8250 console adds only a
@@ -89,6 +132,12 @@ export class ConsoleParser {
     const m = line.match(MARKER);
     if (m) return this.marker(m[1], m[2].trim());
     const t = this.current;
+    const report = kernelReport(line);
+    if (report) {
+      if (t) (t.kernelReports ??= []).push(report);
+      t?.output?.push(line);
+      return { kind: 'kernel-report', text: report, test: t?.name };
+    }
     if (!t) return undefined;
     t.output?.push(line);
     const text = line.trimStart();
@@ -149,6 +198,10 @@ export class ConsoleParser {
         // TAP's skip-all ("1..0"): nothing was checked, so it is reported as skipped, never as a pass.
         const skipAll = !exitOnly && t.planned === 0 && results === 0 && !t.bailedOut;
         if (timedOut) t.status = 'timeout';
+        else if (t.kernelReports?.length) {
+          t.status = 'fail';
+          t.failures.push(`the kernel reported during the test: ${t.kernelReports.slice(0, 3).join(' | ')}${t.kernelReports.length > 3 ? ` (and ${t.kernelReports.length - 3} more lines)` : ''}`);
+        }
         else if (t.rc === 0 && skipAll) {
           t.status = 'skipped';
           t.failures.push(`skipped: its plan is 1..0${t.planReason ? ` (${t.planReason})` : ''}, no test ran`);
