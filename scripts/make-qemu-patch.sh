@@ -11,7 +11,7 @@
 # The patch is made of
 #   - every file under qemu-patch/ that mirrors the QEMU tree (today
 #     hw/misc/cosim_pcie.c), as a new file;
-#   - include/hw/misc/cosim_wire.h and cosim_curve.h, verbatim copies of dpi/include/
+#   - include/hw/misc/cosim_{wire,curve,defaults}.h, verbatim copies of dpi/include/
 #     (one source each; never edit a copy);
 #   - the hunks in qemu-patch/*.diff (Kconfig + meson + trace-events
 #     integration), written against pristine v10.0.2 with context lines that
@@ -46,7 +46,7 @@ esac
 command -v git >/dev/null 2>&1 || die "git is needed (apt-get install git)"
 
 PATCHDIR="$ROOT/qemu-patch"
-SHARED_HEADERS="cosim_wire.h cosim_curve.h"
+SHARED_HEADERS="cosim_wire.h cosim_curve.h cosim_defaults.h"
 [ -d "$PATCHDIR" ] || die "$PATCHDIR missing"
 for h in $SHARED_HEADERS; do [ -f "$ROOT/dpi/include/$h" ] || die "$ROOT/dpi/include/$h missing"; done
 
@@ -99,8 +99,8 @@ STAT="$(git apply --stat --summary < "$TMP/body")" || die "the generated diff is
     echo "the device waits for nothing. MMIO writes are posted; MMIO reads wait"
     echo "for their completion while servicing DMA, MSI-X, NIC and serial"
     echo "messages inline, with a timeout that returns all-ones. The headers"
-    echo "include/hw/misc/cosim_wire.h and cosim_curve.h are the project's"
-    echo "dpi/include/cosim_wire.h and cosim_curve.h."
+    echo "include/hw/misc/cosim_{wire,curve,defaults}.h are the project's"
+    echo "dpi/include/ headers of those names."
     echo
     echo "Needs libzmq (pkg-config libzmq) to build the device; without it the"
     echo "tree configures and builds without cosim-pcie."

@@ -3,6 +3,7 @@
 import { once } from 'node:events';
 import { EX } from './example-device';
 import { QemuPeer } from './peer/qemu-peer';
+import { DMA_COPY_WAIT_MS, EVENT_WAIT_MS } from './defaults';
 
 export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout | undefined;
@@ -24,11 +25,11 @@ export async function dmaCopy(peer: QemuPeer, src: bigint, dst: bigint, len: num
   const irq = opts.vector !== undefined ? EX.CTRL_IRQ | (opts.vector << 8) : 0;
   const msix = opts.vector !== undefined ? once(peer, 'msix') : undefined;
   peer.write(EX.BAR, EX.DMA_CTRL, EX.CTRL_START | irq, 8);
-  const deadline = Date.now() + (opts.timeoutMs ?? 30000);
+  const deadline = Date.now() + (opts.timeoutMs ?? DMA_COPY_WAIT_MS);
   for (;;) {
     const status = await peer.read(EX.BAR, EX.DMA_STATUS, 8);
     if ((status & BigInt(EX.STATUS_BUSY)) === 0n && (status & BigInt(EX.STATUS_DONE)) !== 0n) {
-      if (msix) await withTimeout(msix, 5000, `MSI-X vector ${opts.vector} after DMA copy`);
+      if (msix) await withTimeout(msix, EVENT_WAIT_MS, `MSI-X vector ${opts.vector} after DMA copy`);
       return status;
     }
     if (Date.now() > deadline) {

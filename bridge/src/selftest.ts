@@ -8,6 +8,7 @@ import { dmaCopy, ethFrame, firstDiff, pattern, percentile, withTimeout } from '
 import { startInprocStack, startStack, StackOptions } from './orchestrate/stack';
 import { inprocSpec } from './peer/inproc-hdl';
 import { AccessSize, QemuPeer } from './peer/qemu-peer';
+import { EVENT_WAIT_MS } from './defaults';
 
 export interface CheckResult {
   channel: string;
@@ -96,7 +97,7 @@ export const CHECKS: Check[] = [
         const got = await timed(lat, async () => {
           const ev = once(peer, 'msix');
           peer.write(EX.BAR, EX.MSIX_TRIGGER, v, 8);
-          return (await withTimeout(ev, 5000, `MSI-X vector ${v}`))[0] as number;
+          return (await withTimeout(ev, EVENT_WAIT_MS, `MSI-X vector ${v}`))[0] as number;
         });
         if (got !== v) throw new Error(`MSI-X: triggered vector ${v}, received ${got}`);
       }
@@ -122,7 +123,7 @@ export const CHECKS: Check[] = [
           const level = await timed(lat, async () => {
             const ev = once(peer, 'intx');
             peer.write(EX.BAR, EX.MSIX_TRIGGER, v, 8);
-            return (await withTimeout(ev, 5000, `INTx after vector ${v}`))[0] as number;
+            return (await withTimeout(ev, EVENT_WAIT_MS, `INTx after vector ${v}`))[0] as number;
           });
           const st = await peer.read(EX.BAR, EX.IRQ_STATUS, 8);
           if (level !== 1 || st !== 1n << BigInt(v)) throw new Error(`INTx: vector ${v} gave level ${level}, IRQ_STATUS ${hex(st)}`);
@@ -146,7 +147,7 @@ export const CHECKS: Check[] = [
         const got = await timed(lat, async () => {
           const ev = once(peer, 'nic');
           peer.sendFrame(frame);
-          return (await withTimeout(ev, 5000, `NIC frame of ${len} bytes`))[0] as Buffer;
+          return (await withTimeout(ev, EVENT_WAIT_MS, `NIC frame of ${len} bytes`))[0] as Buffer;
         });
         if (!got.equals(frame)) throw new Error(`NIC: sent ${len} bytes, got back ${got.length} bytes, first difference at ${firstDiff(got, frame)}`);
       }
@@ -164,7 +165,7 @@ export const CHECKS: Check[] = [
       try {
         const t0 = performance.now();
         peer.sendSerial(text);
-        const deadline = Date.now() + 5000;
+        const deadline = Date.now() + EVENT_WAIT_MS;
         while (Buffer.concat(received).length < text.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
         lat.push((performance.now() - t0) * 1000);
       } finally {

@@ -7,6 +7,7 @@
 
 #include "cosim_sim.h"
 
+#include "cosim_defaults.h"
 #include "cosim_shim.h"
 
 #include <algorithm>
@@ -34,8 +35,8 @@ struct Options {
     uint64_t wave_start = 0;
     uint64_t wave_stop = 0; // 0 = until exit
     uint64_t max_cycles = 0;
-    int connect_timeout_ms = 5000;
-    int peer_timeout_ms = 5000;
+    int connect_timeout_ms = COSIM_DEFAULT_CONNECT_TIMEOUT_MS;
+    int peer_timeout_ms = COSIM_DEFAULT_PEER_TIMEOUT_MS;
     int log_level = COSIM_LOG_INFO;
     int idle_wait_ms = 200;
     int dma_wait_ms = 5;
@@ -54,7 +55,9 @@ std::string default_endpoint()
     std::string e = env_or_empty("COSIM_HDL_ENDPOINT");
     if (!e.empty())
         return e;
-    return "ipc:///tmp/cosim-" + std::to_string(getuid()) + "/hdl.sock";
+    char ep[512];
+    cosim_default_endpoint("hdl", ep, sizeof ep);
+    return ep;
 }
 
 void usage(FILE *f, const char *argv0)
@@ -66,7 +69,8 @@ void usage(FILE *f, const char *argv0)
                  "\n"
                  "options:\n"
                  "  --endpoint URL           broker endpoint for the HDL side (ipc://... or tcp://host:port);\n"
-                 "                           default $COSIM_HDL_ENDPOINT, else ipc:///tmp/cosim-$UID/hdl.sock\n"
+                 "                           default $COSIM_HDL_ENDPOINT, else the broker's default,\n"
+                 "                           %s\n"
                  "  --name NAME              device name sent in HELLO (default dev0)\n"
                  "  --batch N                cycles between transport steps (default 1000); a step happens\n"
                  "                           at once when an MMIO read completion or DMA read is queued\n"
@@ -74,8 +78,8 @@ void usage(FILE *f, const char *argv0)
                  "  --wave FILE.fst          write an FST waveform (needs a --trace-fst build)\n"
                  "  --wave-start CYCLE       open the waveform at this cycle (default 0)\n"
                  "  --wave-stop CYCLE        close the waveform at this cycle (default 0 = at exit)\n"
-                 "  --connect-timeout-ms MS  stop (exit 3) if no broker answers within MS (default 5000)\n"
-                 "  --peer-timeout-ms MS     stop (exit 3) if the broker is silent for MS (default 5000)\n"
+                 "  --connect-timeout-ms MS  stop (exit 3) if no broker answers within MS (default %d)\n"
+                 "  --peer-timeout-ms MS     stop (exit 3) if the broker is silent for MS (default %d)\n"
                  "  --idle-wait-ms MS        socket wait while the design is idle (default 200)\n"
                  "  --dma-wait-ms MS         socket wait while the design waits on DMA reads (default 5)\n"
                  "  --reset-cycles N         cycles rst_n is held low at start (default 16)\n"
@@ -88,7 +92,7 @@ void usage(FILE *f, const char *argv0)
                  "\n"
                  "exit status: 0 broker SHUTDOWN, signal, --max-cycles or $finish; 2 usage or setup error;\n"
                  "3 broker not found or lost.\n",
-                 argv0);
+                 argv0, default_endpoint().c_str(), COSIM_DEFAULT_CONNECT_TIMEOUT_MS, COSIM_DEFAULT_PEER_TIMEOUT_MS);
 }
 
 bool parse_u64(const char *s, uint64_t &out)

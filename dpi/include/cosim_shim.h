@@ -46,8 +46,8 @@ enum cosim_shim_status {
 typedef struct cosim_shim_opts {
     const char *endpoint;   /* "ipc://..." or "tcp://host:port"; required */
     const char *name;       /* device name sent in HELLO; NULL = "dev0" */
-    int connect_timeout_ms; /* first broker message must arrive within this; <= 0 = 5000 */
-    int peer_timeout_ms;    /* silence after which the broker counts as gone; <= 0 = 5000 */
+    int connect_timeout_ms; /* first broker message must arrive within this; <= 0 = COSIM_DEFAULT_CONNECT_TIMEOUT_MS */
+    int peer_timeout_ms;    /* silence after which the broker counts as gone; <= 0 = COSIM_DEFAULT_PEER_TIMEOUT_MS */
     int log_level;          /* enum cosim_log_level; < 0 = COSIM_LOG_INFO */
     const char *curve_server_key; /* CURVE: the broker's public key file (NAME.key); NULL = no CURVE */
     const char *curve_key;        /* CURVE: this peer's secret key file (NAME.key_secret) */

@@ -12,6 +12,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "cosim_curve.h"
+#include "cosim_defaults.h"
 #include "cosim_queue.h"
 #include "cosim_shim.h"
 #include "cosim_wire.h"
@@ -46,8 +47,8 @@ static struct {
     uint64_t open_ms, hello_sent_ms, last_rx_ms;
     int hello_sent, connected;
 } S = {
-    .connect_timeout_ms = 5000,
-    .peer_timeout_ms = 5000,
+    .connect_timeout_ms = COSIM_DEFAULT_CONNECT_TIMEOUT_MS,
+    .peer_timeout_ms = COSIM_DEFAULT_PEER_TIMEOUT_MS,
 };
 
 static void stop_with(int status, const char *fmt, ...)
@@ -200,8 +201,8 @@ int cosim_shim_open(const cosim_shim_opts *o)
     }
     snprintf(S.endpoint, sizeof S.endpoint, "%s", o->endpoint);
     cosim_q_set_name(o->name);
-    S.connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 5000;
-    S.peer_timeout_ms = o->peer_timeout_ms > 0 ? o->peer_timeout_ms : 5000;
+    S.connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : COSIM_DEFAULT_CONNECT_TIMEOUT_MS;
+    S.peer_timeout_ms = o->peer_timeout_ms > 0 ? o->peer_timeout_ms : COSIM_DEFAULT_PEER_TIMEOUT_MS;
     if (o->log_level >= 0)
         cosim_shim_set_log_level(o->log_level);
 

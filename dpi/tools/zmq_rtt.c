@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <zmq.h>
+#include "cosim_defaults.h"
 #include "cosim_wire.h"
 
 static volatile sig_atomic_t stop;
@@ -79,7 +80,7 @@ static int dealer(void *ctx, const char *ep, int n)
     void *s = socket_at(ctx, ZMQ_DEALER, ep, 0);
     uint8_t frame[COSIM_HDR_SIZE] = {0}, back[COSIM_HDR_SIZE];
     double *lat = calloc((size_t)n, sizeof *lat);
-    int timeout = 5000;
+    int timeout = COSIM_DEFAULT_PEER_TIMEOUT_MS;
     zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
     for (int i = -100; i < n; i++) { /* 100 warm-up round trips */
         double t0 = now_us();
@@ -167,7 +168,7 @@ static int recv_reply(void *s, cosim_hdr *h)
 static int qemu_reads(void *ctx, const char *ep, const char *name, int n, int bar, uint64_t off)
 {
     void *s = socket_at(ctx, ZMQ_DEALER, ep, 0);
-    int timeout = 5000;
+    int timeout = COSIM_DEFAULT_PEER_TIMEOUT_MS;
     zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
     cosim_hdr h;
     cosim_hdr_init(&h, COSIM_HELLO);

@@ -1,11 +1,11 @@
 // Broker configuration: a JSON file validated against
 // bridge/schema/cosim-config.schema.json, with errors that name the field.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import Ajv, { ErrorObject } from 'ajv';
 import schema from '../../schema/cosim-config.schema.json';
 import { DeviceConf } from '../protocol/conf';
+import { defaultEndpoint, HEARTBEAT_MS, INIT_TIMEOUT_MS, PEER_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from '../defaults';
 
 type Num = number | string;
 export interface DeviceOverride {
@@ -42,21 +42,14 @@ export interface BrokerConfig {
   devices: Record<string, DeviceOverride>;
 }
 
-/** A per-user runtime directory, so two users on one host never share sockets. */
-export function runtimeDir(): string {
-  const base = process.env.XDG_RUNTIME_DIR || os.tmpdir();
-  return path.join(base, `cosim-${process.getuid?.() ?? 'user'}`);
-}
-
 export function defaultSettings(): BrokerSettings {
-  const dir = runtimeDir();
   return {
-    qemuEndpoint: `ipc://${dir}/qemu.sock`,
-    hdlEndpoint: `ipc://${dir}/hdl.sock`,
-    requestTimeoutMs: 2000,
-    initTimeoutMs: 30000,
-    heartbeatMs: 1000,
-    peerTimeoutMs: 5000,
+    qemuEndpoint: defaultEndpoint('qemu'),
+    hdlEndpoint: defaultEndpoint('hdl'),
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    initTimeoutMs: INIT_TIMEOUT_MS,
+    heartbeatMs: HEARTBEAT_MS,
+    peerTimeoutMs: PEER_TIMEOUT_MS,
     maxDevices: 256,
     sendQueueBytes: 64 * 1024 * 1024,
     logLevel: 'info',

@@ -18,6 +18,7 @@ import { repoRoot } from '../orchestrate/process';
 import * as path from 'node:path';
 import { mergeJunit, parseShard, Shard } from '../run/suite';
 import { createLogger, LOG_LEVELS } from '../util/log';
+import { MMIO_TIMEOUT_MS, PEER_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from '../defaults';
 import { clientCurve, CurveError, CurveFiles, writeKeyPair } from '../protocol/curve';
 import { bigOpt, Command, helpText, intOpt, OptSpec, parse, UsageError } from './args';
 
@@ -37,8 +38,8 @@ const BROKER: Command = {
     config: { type: 'string', arg: 'FILE', help: 'JSON config (schema: bridge/schema/cosim-config.schema.json); command-line options win over it' },
     'qemu-endpoint': { type: 'string', arg: 'URL', help: `ROUTER endpoint for QEMU-side peers, ipc://PATH or tcp://HOST:PORT (default: ${defaultSettings().qemuEndpoint})` },
     'hdl-endpoint': { type: 'string', arg: 'URL', help: `ROUTER endpoint for HDL-side peers (default: ${defaultSettings().hdlEndpoint})` },
-    'request-timeout-ms': { type: 'string', arg: 'MS', help: 'how long an MMIO or DMA read may wait for its completion before the requester gets an ERROR (default: 2000)' },
-    'peer-timeout-ms': { type: 'string', arg: 'MS', help: 'silence after which a peer is declared gone (default: 5000)' },
+    'request-timeout-ms': { type: 'string', arg: 'MS', help: `how long an MMIO or DMA read may wait for its completion before the requester gets an ERROR (default: ${REQUEST_TIMEOUT_MS})` },
+    'peer-timeout-ms': { type: 'string', arg: 'MS', help: `silence after which a peer is declared gone (default: ${PEER_TIMEOUT_MS})` },
     'exit-on-peer-loss': { type: 'boolean', help: 'exit with status 3 when a peer disappears without SHUTDOWN' },
     hdl: { type: 'string', arg: 'inproc:MODEL', help: "host the RTL in this process instead of waiting for a simulator on the HDL endpoint: MODEL is a built-in project's name (example, gpu), a project folder, a top built with 'scripts/build-rtl.sh --lib --top NAME', or a libcosim-model.so path" },
     'hdl-name': { type: 'string', arg: 'NAME', help: 'device name of the in-process RTL', default: 'dev0' },
@@ -78,7 +79,7 @@ const CLIENT: Command = {
   options: {
     endpoint: { type: 'string', arg: 'URL', help: `the broker's QEMU-side endpoint (default: ${defaultSettings().qemuEndpoint})` },
     name: { type: 'string', arg: 'NAME', help: 'device name to attach to', default: 'dev0' },
-    'timeout-ms': { type: 'string', arg: 'MS', help: 'handshake and read timeout', default: '5000' },
+    'timeout-ms': { type: 'string', arg: 'MS', help: 'handshake and read timeout', default: String(MMIO_TIMEOUT_MS) },
     ...CURVE_CLIENT_OPTIONS,
     'log-level': { ...logLevel, default: 'warn' },
   },
@@ -121,7 +122,7 @@ const bootOptionSpecs = (defaultDevice: string): Record<string, OptSpec> => ({
   memory: { type: 'string', arg: 'MB', help: 'guest memory (default: 512, 1024 with --kernel debug)' },
   kernel: { type: 'string', arg: 'stock|debug', help: "the guest kernel: Debian's (stock), or the debug build of the same version with KASAN, lockdep and DMA-API debugging (scripts/build-debug-kernel.sh: about 25 minutes cold)", default: 'stock' },
   cpus: { type: 'string', arg: 'N', help: "vCPUs (default: the project's qemu.cpus, else 1); more than one runs multi-threaded TCG" },
-  'mmio-timeout-ms': { type: 'string', arg: 'MS', help: "QEMU's MMIO read timeout (a timed-out read returns all-ones)", default: '5000' },
+  'mmio-timeout-ms': { type: 'string', arg: 'MS', help: "QEMU's MMIO read timeout (a timed-out read returns all-ones)", default: String(MMIO_TIMEOUT_MS) },
   'qemu-arg': { type: 'string', arg: 'ARG', multiple: true, help: 'extra QEMU argument, repeatable (e.g. --qemu-arg=-d --qemu-arg=guest_errors)' },
   'kernel-arg': { type: 'string', arg: 'ARG', help: 'extra kernel command line text' },
   wave: { type: 'string', arg: 'FILE.fst', help: 'write an FST waveform of the RTL' },

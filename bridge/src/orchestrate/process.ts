@@ -1,6 +1,7 @@
 // Child processes that never outlive us: output is prefixed line by line, and
 // every child still running when we exit is killed.
 import { ChildProcess, spawn } from 'node:child_process';
+import { STOP_GRACE_MS } from '../defaults';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 
@@ -83,7 +84,7 @@ export class Proc {
   }
 
   /** SIGTERM, then SIGKILL if it has not exited within graceMs. */
-  async stop(graceMs = 3000): Promise<Exit> {
+  async stop(graceMs = STOP_GRACE_MS): Promise<Exit> {
     if (this.exit) return this.exit;
     this.child.kill('SIGTERM');
     const t = setTimeout(() => this.child.kill('SIGKILL'), graceMs);

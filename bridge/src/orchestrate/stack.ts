@@ -4,7 +4,8 @@
 import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import { Broker } from '../broker/broker';
-import { BrokerConfig, BrokerSettings, defaultSettings, DeviceOverride, runtimeDir } from '../broker/config';
+import { BrokerConfig, BrokerSettings, defaultSettings, DeviceOverride } from '../broker/config';
+import { peerWaitFor, REQUEST_TIMEOUT_MS, RUN_BROKER, runtimeDir } from '../defaults';
 import { InprocHdl } from '../peer/inproc-hdl';
 import { QemuPeer } from '../peer/qemu-peer';
 import { Logger } from '../util/log';
@@ -63,16 +64,16 @@ export function brokerConfig(o: Pick<StackOptions, 'requestTimeoutMs' | 'peerTim
       curve: o.curve,
       qemuEndpoint: ep.qemu,
       hdlEndpoint: ep.hdl,
-      requestTimeoutMs: o.requestTimeoutMs ?? 2000,
-      peerTimeoutMs: o.peerTimeoutMs ?? 3000,
-      heartbeatMs: o.heartbeatMs ?? 500,
+      requestTimeoutMs: o.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+      peerTimeoutMs: o.peerTimeoutMs ?? RUN_BROKER.peerTimeoutMs,
+      heartbeatMs: o.heartbeatMs ?? RUN_BROKER.heartbeatMs,
     },
     devices: o.devices ?? {},
   };
 }
 
 function stackPeer(o: StackOptions, endpoint: string): QemuPeer {
-  return new QemuPeer({ endpoint, name: o.name, log: o.log, timeoutMs: (o.requestTimeoutMs ?? 2000) + 3000 });
+  return new QemuPeer({ endpoint, name: o.name, log: o.log, timeoutMs: peerWaitFor(o.requestTimeoutMs ?? REQUEST_TIMEOUT_MS) });
 }
 
 /** Connects the QEMU stand-in, failing early if the HDL side ends first; stops everything on failure. */
@@ -98,7 +99,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     wave: o.wave,
     waveStart: o.waveStart,
     waveStop: o.waveStop,
-    peerTimeoutMs: o.peerTimeoutMs ?? 3000,
+    peerTimeoutMs: o.peerTimeoutMs ?? RUN_BROKER.peerTimeoutMs,
     logLevel: o.simLogLevel,
     echo: o.echo,
   });

@@ -3,6 +3,7 @@
 import * as zmq from 'zeromq';
 import { checkEndpoint, MAX_FRAME, SendQueue } from '../protocol/link';
 import { ClientCurve, clientOptions } from '../protocol/curve';
+import { PEER_TIMEOUT_MS } from '../defaults';
 import { decode, describe, encode, ErrorCode, message, Message, MsgType, Role, WireError } from '../protocol/wire';
 import { Logger } from '../util/log';
 
@@ -101,7 +102,7 @@ export class PeerLink {
       }
       throw e;
     }
-    const limit = this.opts.peerTimeoutMs ?? 5000;
+    const limit = this.opts.peerTimeoutMs ?? PEER_TIMEOUT_MS;
     this.watchdog = setInterval(() => {
       const ago = Date.now() - this.lastHeard;
       if (ago > limit) this.lost(`broker at ${this.opts.endpoint} went silent for ${ago} ms`);

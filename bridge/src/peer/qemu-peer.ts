@@ -9,6 +9,7 @@ import { HostMemory } from './host-memory';
 import { AccessSize, HostEvents, HostSide, mmioReadRequest, mmioReadValue, mmioWhat, mmioWriteRequest } from './host-side';
 import { PeerLink } from './peer-link';
 import { ClientCurve } from '../protocol/curve';
+import { MMIO_TIMEOUT_MS } from '../defaults';
 
 export type { AccessSize } from './host-side';
 
@@ -55,7 +56,7 @@ export class QemuPeer extends EventEmitter<QemuPeerEvents> {
       endpoint: opts.endpoint,
       name: opts.name ?? 'dev0',
       role: Role.QEMU,
-      timeoutMs: opts.timeoutMs ?? 5000,
+      timeoutMs: opts.timeoutMs ?? MMIO_TIMEOUT_MS,
       peerTimeoutMs: opts.peerTimeoutMs,
       curve: opts.curve,
       log: opts.log,

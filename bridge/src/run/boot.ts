@@ -15,7 +15,7 @@ import { buildProjectRtl } from '../project/rtl';
 import { startHdl } from '../orchestrate/sim';
 import { brokerConfig, uniqueEndpoints } from '../orchestrate/stack';
 import { CurveFiles, runKeys } from '../protocol/curve';
-import { runtimeDir } from '../broker/config';
+import { PEER_TIMEOUT_MS, requestTimeoutFor, RUN_BROKER, runtimeDir } from '../defaults';
 import { ipcPath } from '../protocol/link';
 import { inprocSpec } from '../peer/inproc-hdl';
 import { Logger } from '../util/log';
@@ -258,7 +258,7 @@ async function startBackend(env: Env, o: BootOptions, problems: string[]): Promi
   let broker: Broker;
   try {
     broker = new Broker(
-      brokerConfig({ requestTimeoutMs: Math.max(100, Math.floor(o.mmioTimeoutMs * 0.6)), peerTimeoutMs: 3000, heartbeatMs: 500, devices: o.project.broker ? { [DEVICE_NAME]: o.project.broker } : {}, curve: keys?.broker }, uniqueEndpoints(o.tcp ? 'tcp' : 'ipc')),
+      brokerConfig({ requestTimeoutMs: requestTimeoutFor(o.mmioTimeoutMs), ...RUN_BROKER, devices: o.project.broker ? { [DEVICE_NAME]: o.project.broker } : {}, curve: keys?.broker }, uniqueEndpoints(o.tcp ? 'tcp' : 'ipc')),
       o.log,
       { onPeerGone: (side, name, reason) => !tearingDown && !reason.startsWith('sent SHUTDOWN') && problems.push(`${side} peer '${name ?? '?'}' lost: ${reason}`) },
     );
@@ -279,7 +279,7 @@ async function startBackend(env: Env, o: BootOptions, problems: string[]): Promi
     wave: o.wave,
     waveStart: o.waveStart,
     waveStop: o.waveStop,
-    peerTimeoutMs: 5000,
+    peerTimeoutMs: PEER_TIMEOUT_MS,
     echo: (l) => o.echo(`[sim] ${l.replace(/^\[sim\]\s*/, '')}`),
   }).catch(async (e: Error) => {
     await broker.stop('the HDL side did not start');
@@ -295,7 +295,7 @@ async function startBackend(env: Env, o: BootOptions, problems: string[]): Promi
     stop: async (why) => {
       tearingDown = true;
       await broker.stop(why);
-      await sim.stop(3000);
+      await sim.stop();
       keys?.remove();
       const simSummary = sim.stderrTail.find((l) => l.includes('summary:'));
       if (simSummary) o.log.info(simSummary);

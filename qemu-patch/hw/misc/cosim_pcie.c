@@ -7,8 +7,8 @@
  * frame) is defined once, in hw/misc/cosim_wire.h, which is a verbatim copy of
  * the project's dpi/include/cosim_wire.h.
  *
- *   -device cosim-pcie,endpoint=ipc:///tmp/q.sock[,name=dev0][,timeout-ms=5000]
- *           [,peer-timeout-ms=3000][,netdev=NET][,chardev=CHR]
+ *   -device cosim-pcie,endpoint=ipc:///tmp/q.sock[,name=dev0][,timeout-ms=MS]
+ *           [,peer-timeout-ms=MS][,netdev=NET][,chardev=CHR]
  *
  * realize() says HELLO and INIT and waits (up to timeout-ms) for the CONF that
  * gives the PCI identity, the BARs and the MSI-X layout. From then on one I/O
@@ -68,6 +68,7 @@
 #include "qom/object.h"
 #include "hw/misc/cosim_wire.h"
 #include "hw/misc/cosim_curve.h"
+#include "hw/misc/cosim_defaults.h"
 #include "trace.h"
 
 #include <zmq.h>
@@ -2147,9 +2148,10 @@ static const Property cosim_properties[] = {
     DEFINE_PROP_STRING("name", CosimPCIeState, name),
     DEFINE_PROP_STRING("curve-server-key", CosimPCIeState, curve_server_key),
     DEFINE_PROP_STRING("curve-key", CosimPCIeState, curve_key),
-    DEFINE_PROP_UINT32("timeout-ms", CosimPCIeState, timeout_ms, 5000),
+    DEFINE_PROP_UINT32("timeout-ms", CosimPCIeState, timeout_ms,
+                       COSIM_DEFAULT_MMIO_TIMEOUT_MS),
     DEFINE_PROP_UINT32("peer-timeout-ms", CosimPCIeState, peer_timeout_ms,
-                       3000),
+                       COSIM_DEFAULT_DEVICE_PEER_TIMEOUT_MS),
     DEFINE_NIC_PROPERTIES(CosimPCIeState, nic_conf),
     DEFINE_PROP_CHR("chardev", CosimPCIeState, chr),
 };
