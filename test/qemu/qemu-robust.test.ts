@@ -181,6 +181,10 @@ describe('cosim-pcie with a broker that misbehaves', () => {
     fb.conf = { ...EXAMPLE_CONF, deviceId: 0xbeef };
     fb.answerPings = true;
     fb.got.length = 0;
+    // The last test left the device gone, but it greets the broker again every
+    // peer-timeout-ms/2 and may be back (the same CONF) by now: a SHUTDOWN makes
+    // it greet at once, whichever state it is in.
+    fb.send(message(MsgType.SHUTDOWN, { payload: Buffer.from('restarting') }));
     await fb.next((m) => m.type === MsgType.INIT);
     await sawOnStderr(/the broker at .* is back, but its CONF differs in device_id; refused: the device keeps its BARs and stays offline/);
     assert.equal(await q.readl(BAR0), 0xffffffffn);

@@ -159,12 +159,14 @@ export interface Session {
  * initramfs, the serial console on stdio. The device VM and `cosim
  * compare`'s baseline VM share them.
  */
-export function guestMachineArgs(env: Pick<Env, 'guest' | 'accel'>, o: Pick<BootOptions, 'project' | 'memoryMb' | 'cpus' | 'seed' | 'kernelArgs'>, guestArgs: string[], interactive = false): string[] {
+export function guestMachineArgs(env: Pick<Env, 'guest' | 'accel'>, o: Pick<BootOptions, 'project' | 'memoryMb' | 'cpus' | 'seed' | 'kernelArgs' | 'kernel'>, guestArgs: string[], interactive = false): string[] {
   const p = o.project;
   const append = [
     'console=ttyS0',
     'panic=-1',
     'quiet',
+    // The debug kernel's reports (lockdep, DMA-API, WARN) are warnings: the console shows them, and the host fails the run on them.
+    ...(o.kernel === 'debug' ? ['cosim.kwarn=1'] : []),
     ...guestArgs,
     ...(o.seed !== undefined ? [`cosim.seed=${o.seed}`] : []),
     ...(p.qemu.kernelArgs ? [p.qemu.kernelArgs] : []),
