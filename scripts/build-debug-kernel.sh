@@ -12,8 +12,8 @@
 # kernel's /lib/modules index, an initramfs layer) and build-info.txt
 # (hash=, kernel_abi= (its release), headers= (the built tree),
 # kernel_package=, build_seconds=). Progress goes to stderr.
-# Cached in build/kernel/debug-<hash>/, <hash> covering this script, the
-# config fragment, the kernel version and the compiler; a rerun with the cache
+# Cached in build/kernel/debug-<hash>/, <hash> covering this script's commands
+# (not its comments), the config fragment, the kernel version and the compiler; a rerun with the cache
 # present takes seconds. COSIM_KERNEL_REBUILD=1 forces a rebuild.
 #
 # Installs what it needs with apt (bc bison flex libelf-dev libssl-dev cpio
@@ -22,8 +22,9 @@
 # (source packages only: nothing is installed from it). When the mirror does not
 # serve that version's source files it takes linux-source-<x.y> of the same
 # version instead (step 4). The build runs with
-# `nice -n 10 make -j$COSIM_KERNEL_JOBS` (default 2). Cold, it takes about
-# 25 minutes on 2 cores (the measured time is logged and kept in build-info.txt).
+# `nice -n 10 make -j$COSIM_KERNEL_JOBS` (default 2). Cold, it took 52 minutes
+# on 2 cores shared with other work (the measured time is logged and kept in
+# build-info.txt as build_seconds=).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 script="$root/scripts/$(basename "$0")"
@@ -60,7 +61,8 @@ upstream=${kver%-*}          # 6.1.192
 hash_inputs() {
   echo "kver=$kver"
   echo "gcc=$(gcc --version 2>/dev/null | head -n1)"
-  sha256sum "$script" | sed "s| .*| scripts/build-debug-kernel.sh|"
+  # Its commands only: a comment or a blank line changes no build.
+  grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$script" | sha256sum | sed "s| .*| scripts/build-debug-kernel.sh|"
   sha256sum "$fragment" | sed "s| .*| guest/kernel/debug.config|"
 }
 hash=$(hash_inputs | sha256sum | cut -c1-16)
@@ -193,7 +195,7 @@ done < "$fragment"
 
 # 7. Build: bzImage, the few defconfig modules and Module.symvers (out-of-tree
 # modules link against it), then what those modules need.
-log "building linux $upstream with nice -n 10 make -j$jobs (about 25 minutes on 2 cores; log: $out/build.log)"
+log "building linux $upstream with nice -n 10 make -j$jobs (about 50 minutes on 2 cores; log: $out/build.log)"
 if ! kmake bzImage modules > "$out/build.log" 2>&1; then
   tail -n 30 "$out/build.log" >&2
   die "kernel build failed (full log: $out/build.log)"

@@ -38,7 +38,7 @@ const rank = (f) => {
 };
 files.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 const only = process.argv.slice(2);
-// test/debug-kernel needs the debug guest kernel (about 25 minutes to build
+// test/debug-kernel needs the debug guest kernel (about 50 minutes to build
 // cold): `npm run test:debug-kernel` runs it (`run-tests.js debug-kernel`), plain `npm test` never.
 const optIn = ['debug-kernel'];
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files.filter((f) => !optIn.includes(group(f)));

@@ -2,7 +2,7 @@
 // mappings, DMA buffer lifetime, reset, rmmod/insmod) on the debug guest
 // kernel (`--kernel debug`: KASAN, lockdep, DMA-API debugging): every test
 // passes and the console shows no kernel report. Run by `npm run
-// test:debug-kernel` only (its setup builds the kernel, about 25 minutes
+// test:debug-kernel` only (its setup builds the kernel, about 50 minutes
 // cold), never by `npm test` (scripts/run-tests.js leaves test/debug-kernel out).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -11,7 +11,7 @@ import { cosimCli } from '../helpers';
 const LIFETIME = ['gpu_unbind', 'gpu_unbind_race', 'gpu_revoke', 'gpu_dma_lifetime', 'gpu_reset', 'reload'];
 
 test('the driver lifetime tests pass on the debug kernel with no KASAN, lockdep, DMA-API or other kernel report', async () => {
-  const r = await cosimCli(['regress', '--device', 'gpu', '--kernel', 'debug', '--skip-testbench', '--keep-going', '--tests', LIFETIME.join(','), '--timeout', '240', '--boot-timeout', '300', '--seed', '11', '--log-level', 'warn']);
+  const r = await cosimCli(['regress', '--device', 'gpu', '--kernel', 'debug', '--skip-testbench', '--tests', LIFETIME.join(','), '--timeout', '240', '--boot-timeout', '300', '--seed', '11', '--log-level', 'warn']);
   const said = `${r.stdout}\n${r.stderr.split('\n').filter((l) => !l.startsWith('[guest]') || /BUG|WARNING|INFO:|Oops|DMA-API|cosim-guest/.test(l)).slice(-80).join('\n')}`;
   // It booted the debug kernel.
   assert.match(r.stderr, /# cosim-guest-info kernel=\S+-cosim-debug /, said);
@@ -36,7 +36,7 @@ test('the checkers are on in that kernel, and found nothing after the lifetime t
   const said = `${r.stdout}\n${r.stderr.split('\n').slice(-40).join('\n')}`;
   assert.doesNotMatch(r.stdout, /FAILED/, said);
   assert.match(r.stdout, /^KernelAddressSanitizer initialized$/m, said);
-  assert.match(r.stdout, /^dma-api errors 0 disabled 0$/m, said);
+  assert.match(r.stdout, /^dma-api errors 0 disabled N$/m, said);
   // lockdep turns itself off (debug_locks 0) after its first report.
   assert.match(r.stdout, /^debug_locks: *1$/m, said);
   assert.ok(Number(/^(\d+)$/m.exec(r.stdout)?.[1]) > 100, `lockdep tracks lock classes: ${said}`);

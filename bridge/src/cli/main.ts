@@ -120,7 +120,7 @@ const bootOptionSpecs = (defaultDevice: string): Record<string, OptSpec> => ({
   'boot-timeout': { type: 'string', arg: 'SECONDS', help: 'time the guest may take to boot and load its driver', default: '180' },
   accel: { type: 'string', arg: 'auto|kvm|tcg', help: 'accelerator; auto uses KVM only when a probe shows a KVM vCPU really runs', default: 'auto' },
   memory: { type: 'string', arg: 'MB', help: 'guest memory (default: 512, 1024 with --kernel debug)' },
-  kernel: { type: 'string', arg: 'stock|debug', help: "the guest kernel: Debian's (stock), or the debug build of the same version with KASAN, lockdep and DMA-API debugging (scripts/build-debug-kernel.sh: about 25 minutes cold)", default: 'stock' },
+  kernel: { type: 'string', arg: 'stock|debug', help: "the guest kernel: Debian's (stock), or the debug build of the same version with KASAN, lockdep and DMA-API debugging (scripts/build-debug-kernel.sh: about 50 minutes cold)", default: 'stock' },
   cpus: { type: 'string', arg: 'N', help: "vCPUs (default: the project's qemu.cpus, else 1); more than one runs multi-threaded TCG" },
   'mmio-timeout-ms': { type: 'string', arg: 'MS', help: "QEMU's MMIO read timeout (a timed-out read returns all-ones)", default: String(MMIO_TIMEOUT_MS) },
   'qemu-arg': { type: 'string', arg: 'ARG', multiple: true, help: 'extra QEMU argument, repeatable (e.g. --qemu-arg=-d --qemu-arg=guest_errors)' },

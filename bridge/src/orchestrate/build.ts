@@ -30,7 +30,7 @@ export function buildGuest(echo?: Echo): Promise<string> {
 /**
  * The debug guest kernel (scripts/build-debug-kernel.sh): a directory with
  * vmlinuz, kernel.config, modules.cpio.gz and build-info.txt, whose headers=
- * is the built tree. About 25 minutes cold on 2 cores, seconds when cached.
+ * is the built tree. About 50 minutes cold on 2 cores, seconds when cached.
  */
 export function buildDebugKernel(echo?: Echo): Promise<string> {
   return runBuild('build-debug-kernel.sh', [], echo);
