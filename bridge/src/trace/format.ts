@@ -24,7 +24,11 @@ export enum RecordKind {
   DELIVERED = 3,
   /** A test boundary: body = JSON {test, event: 'begin' | 'end', status?}. */
   MARK = 4,
-  /** A note for the reader (a peer came or went, the size limit was reached): body = text. */
+  /**
+   * A note for the reader (a peer came or went, the size limit was reached): body = text.
+   * A NOTE of a device whose text starts with HDL_JOINED marks a new HDL peer:
+   * its stamps start afresh (see transactions()).
+   */
   NOTE = 5,
   /** Written on a clean close: body = JSON {records, truncated?}. A trace without it was cut off. */
   END = 6,
@@ -37,6 +41,14 @@ export enum Dir {
   FROM_DEVICE = 1,
   NONE = 2,
 }
+
+/**
+ * The text a NOTE starts with when a new HDL peer takes a device's slot (a
+ * simulator started or restarted). Messages to the device that no stamp has
+ * matched by then went to the previous peer, which never stamped them: the
+ * new peer's stamps are for the messages recorded after this NOTE.
+ */
+export const HDL_JOINED = 'hdl peer joined';
 
 export interface TraceMeta {
   tool: string;
@@ -98,14 +110,25 @@ export function encodeFileHeader(meta: TraceMeta): Buffer {
   return Buffer.concat([h, json]);
 }
 
+/**
+ * Writes a record header at `off` of `buf`: body length (u32), kind (u8),
+ * direction (u8), device id (u16), time in microseconds (u64). The time is
+ * written as two u32 halves, so the writer's hot path makes no BigInt.
+ */
+export function writeRecordHeader(buf: Buffer, off: number, bodyLen: number, kind: RecordKind, dir: Dir, dev: number, timeUs: number): void {
+  const t = Math.max(0, Math.floor(timeUs));
+  buf.writeUInt32LE(bodyLen, off);
+  buf.writeUInt8(kind, off + 4);
+  buf.writeUInt8(dir, off + 5);
+  buf.writeUInt16LE(dev, off + 6);
+  buf.writeUInt32LE(t % 0x1_0000_0000, off + 8);
+  buf.writeUInt32LE(Math.floor(t / 0x1_0000_0000), off + 12);
+}
+
 /** One record: a 16-byte header, then the body parts. */
 export function encodeRecord(kind: RecordKind, dir: Dir, dev: number, timeUs: number, body: Buffer[]): Buffer[] {
   const h = Buffer.alloc(REC_HDR_SIZE);
-  h.writeUInt32LE(body.reduce((n, b) => n + b.length, 0), 0);
-  h.writeUInt8(kind, 4);
-  h.writeUInt8(dir, 5);
-  h.writeUInt16LE(dev, 6);
-  h.writeBigUInt64LE(BigInt(Math.max(0, Math.floor(timeUs))), 8);
+  writeRecordHeader(h, 0, body.reduce((n, b) => n + b.length, 0), kind, dir, dev, timeUs);
   return [h, ...body];
 }
 
@@ -252,11 +275,13 @@ export function deviceId(t: Trace, name?: string): number {
 /** The device's messages in recording order, each with its cycle and test. */
 export function transactions(t: Trace, dev: number): Txn[] {
   const out: Txn[] = [];
-  const unstamped: Txn[] = [];
+  let unstamped: Txn[] = [];
   let test: string | undefined;
   for (const r of t.records) {
     if (r.kind === RecordKind.MARK && r.mark) test = r.mark.event === 'begin' ? r.mark.test : undefined;
     if (r.dev !== dev) continue;
+    // A new HDL peer stamps only what it was sent: the rest went to one that is gone.
+    if (r.kind === RecordKind.NOTE && r.text?.startsWith(HDL_JOINED)) unstamped = [];
     if (r.kind === RecordKind.MSG && r.msg) {
       const dir = r.dir === Dir.TO_DEVICE ? Dir.TO_DEVICE : Dir.FROM_DEVICE;
       const x: Txn = { seq: out.length, offset: r.offset, timeUs: r.timeUs, dir, msg: r.msg, test };
