@@ -84,7 +84,8 @@ static void check_outbound(void)
     while (cosim_q_out_peek(hdr, &p, &plen)) {
         cosim_hdr h;
         int dec = cosim_hdr_decode(&h, hdr, sizeof hdr);
-        if (dec != COSIM_DEC_OK || h.reserved != 0 || h.payload_len != plen || (plen && !p)) {
+        if (dec != COSIM_DEC_OK || h.reserved != 0 || h.payload_len != plen || (plen && !p) ||
+            (h.type == COSIM_DELIVERED && !cosim_delivered_ok(&h))) {
             fprintf(stderr, "fuzz_q_push: the shim queued a malformed message: decode %d type 0x%02x payload_len %u/%u\n",
                     dec, h.type, h.payload_len, plen);
             abort();

@@ -66,6 +66,14 @@ uint64_t cosim_model_run(cosim_model *m, uint64_t cycles, int flags);
 
 uint64_t cosim_model_cycles(const cosim_model *m);
 
+/* The bridge cycle: the cycle the SV bridge endpoint last passed to the shim
+ * (cosim_shim_cycle()), the clock of the HDL side's header `cycle` and of its
+ * DELIVERED stamps. It advances by one per clocked cycle (in reset too; it
+ * lags cosim_model_cycles by one); a replay injects a recorded message when
+ * it equals the recorded stamp.
+ * Added within ABI 1: a host looks it up as optional (older libraries lack it). */
+uint64_t cosim_model_bridge_cycle(const cosim_model *m);
+
 /* One inbound wire message (header frame + optional payload frame), as for
  * cosim_q_push. Returns 1 taken, 0 refused (an ERROR is queued outbound). */
 int cosim_model_push(cosim_model *m, const uint8_t *hdr, size_t hdr_len, const uint8_t *payload,

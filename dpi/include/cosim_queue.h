@@ -40,14 +40,17 @@ int cosim_q_announced(void);
  * truncated != 0: the transport lost the rest of the message.
  * Validates like every receiver must (docs/protocol.md); a bad message is
  * counted, logged and answered with ERROR. Returns 1 if it was taken, 0 if
- * it was refused.
+ * it was refused. After a HELLO with COSIM_F_TRACE (until a HELLO without
+ * it), every message but HELLO, PING and PONG is stamped with the current
+ * cycle first, taken or not (see COSIM_DELIVERED in cosim_wire.h).
  */
 int cosim_q_push(const uint8_t *hdr, size_t hdr_len, const uint8_t *payload, size_t payload_len, size_t nframes,
                  int truncated);
 
 /* The oldest outbound message, encoded: copies its header into hdr and
  * points *payload at its payload (valid until cosim_q_out_pop). Returns 1,
- * or 0 when the FIFO is empty. */
+ * or 0 when the FIFO is empty. Pending delivery stamps are queued first, as
+ * one DELIVERED behind every earlier message. */
 int cosim_q_out_peek(uint8_t hdr[COSIM_HDR_SIZE], const uint8_t **payload, uint32_t *payload_len);
 /* Drops the oldest outbound message (it was sent). */
 void cosim_q_out_pop(void);
@@ -55,11 +58,11 @@ void cosim_q_out_pop(void);
 size_t cosim_q_out_count(void);
 /* Nonzero if a message is queued or UART bytes wait to be coalesced into one. */
 int cosim_q_out_pending(void);
-/* Drops every outbound message (the transport is gone). */
+/* Drops every outbound message and pending delivery stamp (the transport is gone). */
 void cosim_q_out_clear(void);
 
-/* Moves the coalesced DMA write and UART TX bytes into the FIFO; a transport
- * calls it before sending. */
+/* Moves the coalesced DMA write and UART TX bytes, then the pending delivery
+ * stamps, into the FIFO; a transport calls it before sending. */
 void cosim_q_flush(void);
 
 /* Queues a message behind every earlier one (and every earlier DMA write).

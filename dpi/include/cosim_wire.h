@@ -25,6 +25,8 @@
 /* Largest Ethernet frame carried on the NIC channel (jumbo, no FCS). */
 #define COSIM_MAX_NIC_FRAME 16384u
 #define COSIM_MAX_NAME 64u
+/* Most delivery stamps in one DELIVERED: a u64 each, COSIM_MAX_PAYLOAD / 8. */
+#define COSIM_MAX_STAMPS 8192u
 #define COSIM_NUM_BARS 6u
 
 enum cosim_msg_type {
@@ -47,6 +49,7 @@ enum cosim_msg_type {
     COSIM_PING = 0x63,          /* broker -> peer liveness probe */
     COSIM_PONG = 0x64,          /* peer -> broker, same tag */
     COSIM_CFG_STATE = 0x65,     /* QEMU -> HDL: index = PCI config state, COSIM_CFG_* bits */
+    COSIM_DELIVERED = 0x66,     /* HDL -> broker: length = N, payload = N u64 delivery stamps */
 };
 
 /* CFG_STATE index bits: the PCI config space state the RTL may act on.
@@ -62,6 +65,7 @@ enum cosim_cfg_bits {
 enum cosim_flags {
     COSIM_F_LAST = 0x01,  /* last chunk of a DMA read completion */
     COSIM_F_ERROR = 0x02, /* completion carries an error: data is all-ones */
+    COSIM_F_TRACE = 0x04, /* HELLO broker -> HDL: send DELIVERED stamps */
 };
 
 enum cosim_role {
@@ -173,7 +177,7 @@ static inline int cosim_type_known(uint8_t t)
     case COSIM_DMA_READ: case COSIM_DMA_READ_CPL: case COSIM_DMA_WRITE:
     case COSIM_MSIX: case COSIM_INTX: case COSIM_NIC_FRAME: case COSIM_SERIAL:
     case COSIM_RESET: case COSIM_ERROR: case COSIM_SHUTDOWN:
-    case COSIM_PING: case COSIM_PONG: case COSIM_CFG_STATE:
+    case COSIM_PING: case COSIM_PONG: case COSIM_CFG_STATE: case COSIM_DELIVERED:
         return 1;
     default:
         return 0;
@@ -205,6 +209,26 @@ static inline int cosim_hdr_decode(cosim_hdr *h, const uint8_t *in, size_t len)
     if (h->payload_len > COSIM_MAX_PAYLOAD)
         return COSIM_DEC_PAYLOAD;
     return COSIM_DEC_OK;
+}
+
+/*
+ * DELIVERED: the HDL side's delivery stamps, asked for by COSIM_F_TRACE on the
+ * broker's HELLO. Each stamp is the bridge cycle (cosim_shim_cycle()) at which
+ * the shim took in one message from the broker, in arrival order; every
+ * message is stamped but HELLO, PING and PONG (bad frames too). payload = N
+ * little-endian u64, 1 <= N <= COSIM_MAX_STAMPS, and length = N.
+ * Returns 1 if the header describes a well-formed DELIVERED.
+ */
+static inline int cosim_delivered_ok(const cosim_hdr *h)
+{
+    return h->type == COSIM_DELIVERED && h->payload_len != 0 && h->payload_len % 8u == 0 &&
+           h->payload_len <= COSIM_MAX_PAYLOAD && h->length == h->payload_len / 8u;
+}
+
+/* Whether the HDL side stamps an inbound message of type t (when tracing). */
+static inline int cosim_stamped_type(uint8_t t)
+{
+    return t != COSIM_HELLO && t != COSIM_PING && t != COSIM_PONG;
 }
 
 static inline void cosim_conf_encode(uint8_t out[COSIM_CONF_SIZE], const cosim_conf *c)
@@ -273,14 +297,17 @@ static inline const char *cosim_type_name(uint8_t t)
     case COSIM_PING: return "PING";
     case COSIM_PONG: return "PONG";
     case COSIM_CFG_STATE: return "CFG_STATE";
+    case COSIM_DELIVERED: return "DELIVERED";
     default: return "UNKNOWN";
     }
 }
 
 #ifdef __cplusplus
 static_assert(sizeof(cosim_hdr) == COSIM_HDR_SIZE, "cosim_hdr is mirrored field by field");
+static_assert(COSIM_MAX_STAMPS * 8u == COSIM_MAX_PAYLOAD, "one DELIVERED fills at most one payload frame");
 #else
 _Static_assert(sizeof(cosim_hdr) == COSIM_HDR_SIZE, "cosim_hdr is mirrored field by field");
+_Static_assert(COSIM_MAX_STAMPS * 8u == COSIM_MAX_PAYLOAD, "one DELIVERED fills at most one payload frame");
 #endif
 
 #endif /* COSIM_WIRE_H */

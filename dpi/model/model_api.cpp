@@ -119,6 +119,8 @@ uint64_t cosim_model_run(cosim_model *m, uint64_t cycles, int flags)
 
 uint64_t cosim_model_cycles(const cosim_model *m) { return m->sim->cycles(); }
 
+uint64_t cosim_model_bridge_cycle(const cosim_model *) { return cosim_shim_cycle(); }
+
 int cosim_model_push(cosim_model *, const uint8_t *hdr, size_t hdr_len, const uint8_t *payload, size_t payload_len,
                      size_t nframes)
 {

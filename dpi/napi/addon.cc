@@ -38,6 +38,7 @@ struct Lib {
     void (*set_reset)(cosim_model *, int) = nullptr;
     uint64_t (*run)(cosim_model *, uint64_t, int) = nullptr;
     uint64_t (*cycles)(const cosim_model *) = nullptr;
+    uint64_t (*bridge_cycle)(const cosim_model *) = nullptr; // optional: added within ABI 1
     int (*push)(cosim_model *, const uint8_t *, size_t, const uint8_t *, size_t, size_t) = nullptr;
     int (*peek)(cosim_model *, uint8_t *, const uint8_t **, uint32_t *) = nullptr;
     void (*pop)(cosim_model *) = nullptr;
@@ -91,6 +92,7 @@ std::shared_ptr<Lib> load(const std::string &path)
     bind(*l, l->trace_close, "cosim_model_trace_close");
     bind(*l, l->stats, "cosim_model_stats");
     bind(*l, l->stop_reason, "cosim_model_stop_reason");
+    l->bridge_cycle = reinterpret_cast<decltype(l->bridge_cycle)>(dlsym(l->handle, "cosim_model_bridge_cycle"));
     g_libs[key] = l;
     return l;
 }
@@ -104,6 +106,7 @@ public:
                                InstanceMethod<&Model::Run>("run"),
                                InstanceMethod<&Model::SetReset>("setReset"),
                                InstanceMethod<&Model::Cycles>("cycles"),
+                               InstanceMethod<&Model::BridgeCycle>("bridgeCycle"),
                                InstanceMethod<&Model::Push>("push"),
                                InstanceMethod<&Model::Drain>("drain"),
                                InstanceMethod<&Model::State>("state"),
@@ -205,6 +208,16 @@ private:
     Napi::Value Cycles(const Napi::CallbackInfo &info)
     {
         return Napi::BigInt::New(info.Env(), lib_->cycles(live(info)));
+    }
+
+    // bridgeCycle() -> the cycle the SV bridge last passed to the shim (the HDL side's clock on the wire)
+    Napi::Value BridgeCycle(const Napi::CallbackInfo &info)
+    {
+        cosim_model *m = live(info);
+        if (!lib_->bridge_cycle)
+            throw Napi::Error::New(info.Env(), lib_->path + " predates cosim_model_bridge_cycle: rebuild it with "
+                                                            "scripts/build-rtl.sh --lib");
+        return Napi::BigInt::New(info.Env(), lib_->bridge_cycle(m));
     }
 
     // push(header: Buffer, payload?: Buffer) -> true if taken

@@ -188,6 +188,11 @@ static struct {
     uint16_t cfg_state;
     int cfg_new;
 
+    /* delivery stamps (HELLO with COSIM_F_TRACE): the cycle each inbound
+     * message came in, as DELIVERED's payload (little-endian u64s) */
+    int stamping;
+    bytebuf stamps;
+
     cosim_shim_stats st;
 } S = {
     .log_level = COSIM_LOG_INFO,
@@ -386,6 +391,28 @@ static void flush_uart_tx(void)
     }
     S.uart_tx.len = 0;
     S.uart_tx_drop_warned = 0;
+}
+
+/* Queues the pending delivery stamps as one DELIVERED. Not behind the
+ * coalesced DMA write: a stamp orders nothing. */
+static void flush_stamps(void)
+{
+    if (!S.stamps.len)
+        return;
+    cosim_hdr h;
+    cosim_hdr_init(&h, COSIM_DELIVERED);
+    h.length = (uint32_t)(S.stamps.len / 8);
+    enqueue_raw(&h, S.stamps.data, (uint32_t)S.stamps.len);
+    S.stamps.len = 0;
+}
+
+static void stamp(void)
+{
+    bb_reserve(&S.stamps, S.stamps.len + 8);
+    cosim_put64(S.stamps.data + S.stamps.len, S.cycle);
+    S.stamps.len += 8;
+    if (S.stamps.len == 8u * COSIM_MAX_STAMPS)
+        flush_stamps();
 }
 
 static void free_outmsg(outmsg *m)
@@ -683,9 +710,14 @@ static void on_message(const cosim_hdr *h, const uint8_t *p, size_t plen)
     LOGD("received %s tag=%u index=%u addr=0x%llx len=%u flags=0x%x payload=%zu", cosim_type_name(h->type), h->tag,
          h->index, (unsigned long long)h->address, h->length, h->flags, plen);
     switch (h->type) {
-    case COSIM_HELLO:
-        LOGD("HELLO from broker (index %u)", h->index);
+    case COSIM_HELLO: {
+        int trace = !!(h->flags & COSIM_F_TRACE);
+        LOGD("HELLO from broker (index %u, flags 0x%x)", h->index, h->flags);
+        if (trace != S.stamping)
+            LOGI("delivery stamps %s", trace ? "on (the broker traces)" : "off");
+        S.stamping = trace;
         break;
+    }
     case COSIM_PING: {
         cosim_hdr r;
         cosim_hdr_init(&r, COSIM_PONG);
@@ -768,6 +800,9 @@ int cosim_q_push(const uint8_t *hb, size_t hlen, const uint8_t *pb, size_t plen,
     S.st.bytes_in += hlen + plen;
     if (!pb)
         plen = 0;
+    /* Before any check: the broker matches stamps to what it sent, in order. */
+    if (S.stamping && !(dec == COSIM_DEC_OK && !cosim_stamped_type(h.type)))
+        stamp();
     if (truncated)
         return bad_frame(&h, dec == COSIM_DEC_OK, nframes, hlen, COSIM_E_MALFORMED, "message truncated by a receive error");
     if (dec == COSIM_DEC_SHORT)
@@ -803,6 +838,7 @@ int cosim_q_push(const uint8_t *hb, size_t hlen, const uint8_t *pb, size_t plen,
 
 int cosim_q_out_peek(uint8_t hdr[COSIM_HDR_SIZE], const uint8_t **payload, uint32_t *payload_len)
 {
+    flush_stamps();
     outmsg *m = S.out_head;
     if (!m)
         return 0;
@@ -844,12 +880,14 @@ void cosim_q_out_clear(void)
     S.out_tail = NULL;
     S.out_count = 0;
     S.out_urgent = 0;
+    S.stamps.len = 0;
 }
 
 void cosim_q_flush(void)
 {
     flush_uart_tx();
     flush_dma_write();
+    flush_stamps();
 }
 
 void cosim_q_enqueue(const cosim_hdr *h, const void *payload, uint32_t payload_len)
@@ -895,6 +933,7 @@ static void free_lists(void)
     bb_free(&S.uart_tx);
     bb_free(&S.nic_tx);
     bb_free(&S.uart_rx);
+    bb_free(&S.stamps);
     free(S.wr_buf);
 }
 

@@ -5,7 +5,8 @@
  *
  *   cosim_golden decode FILE...   one canonical line per file: the header's
  *                                 fields, then payload=HEX with every payload
- *                                 byte (not a prefix), then CONF's fields
+ *                                 byte (not a prefix), then CONF's fields,
+ *                                 or DELIVERED's check (delivered_ok=0|1)
  *   cosim_golden encode TYPE FLAGS TAG INDEX ADDRESS LENGTH CYCLE [PAYLOAD_HEX]
  *                                 writes header + payload bytes to stdout
  */
@@ -38,6 +39,8 @@ static int decode_file(const char *path)
         for (size_t i = COSIM_HDR_SIZE; i < n; i++)
             printf("%02x", buf[i]);
     }
+    if (rc == COSIM_DEC_OK && h.type == COSIM_DELIVERED)
+        printf(" delivered_ok=%d", cosim_delivered_ok(&h) && n - COSIM_HDR_SIZE == h.payload_len);
     if (rc == COSIM_DEC_OK && h.type == COSIM_CONF) {
         cosim_conf c;
         if (cosim_conf_decode(&c, buf + COSIM_HDR_SIZE, n - COSIM_HDR_SIZE) == 0) {

@@ -106,6 +106,12 @@ export function writeShimSeeds(dir: string): number {
   const ser = golden.get('serial');
   const cfg = golden.get('cfg_state');
   if (nic && ser && cfg) fs.writeFileSync(path.join(dir, 'seq-streams.bin'), Buffer.concat([Buffer.from([0]), nic, Buffer.from([0]), ser, Buffer.from([CTL_RTL]), cfg]));
+  // Delivery stamps: HELLO with TRACE, then messages that are stamped (a bad one too) or not (PING).
+  const trace = golden.get('hello_broker_trace');
+  const ping = golden.get('ping');
+  if (trace && mw && ping && cfg) {
+    fs.writeFileSync(path.join(dir, 'seq-trace.bin'), Buffer.concat([Buffer.from([0]), trace, Buffer.from([0]), mw, Buffer.from([0]), ping, Buffer.from([CTL_HDR_LEN, 12]), mw.subarray(0, 12), Buffer.from([CTL_RTL]), cfg]));
+  }
   // Regression inputs: crashes found before, kept so they stay fixed.
   const reg = path.join(srcRoot(), 'dpi', 'fuzz', 'corpus');
   if (fs.existsSync(reg)) for (const f of fs.readdirSync(reg)) fs.copyFileSync(path.join(reg, f), path.join(dir, `regression-${f}`));

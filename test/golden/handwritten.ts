@@ -216,6 +216,33 @@ export const HANDWRITTEN: HandVector[] = [
     fields: { type: 0x65, flags: 0, tag: 12, index: 0xd, address: 0n, length: 0, cycle: 0n, payload: '' },
   },
   {
+    name: 'hand_delivered',
+    bytes: hex(`${CSIM_V1}
+      66 00                     # type DELIVERED, flags 0
+      00 00 00 00               # tag 0
+      00 00 00 00               # index 0, reserved 0
+      00 00 00 00 00 00 00 00   # address 0
+      02 00 00 00               # length = 2 stamps
+      10 00 00 00               # payload_len 16 (8 per stamp)
+      08 07 06 05 04 03 02 01   # cycle 0x0102030405060708
+      ff 00 00 00 00 00 00 00   # stamp 0: cycle 255
+      00 01 02 03 04 05 06 07   # stamp 1: cycle 0x0706050403020100`),
+    fields: { type: 0x66, flags: 0, tag: 0, index: 0, address: 0n, length: 2, cycle: 0x0102030405060708n, payload: 'ff00000000000000' + '0001020304050607' },
+  },
+  {
+    name: 'hand_hello_broker_trace',
+    bytes: hex(`${CSIM_V1}
+      01 04                     # type HELLO, flags TRACE (0x04): send DELIVERED stamps
+      01 00 00 00               # tag 1
+      00 00 00 00               # index 0 (the broker has no role), reserved 0
+      00 00 00 00 00 00 00 00   # address 0
+      00 00 00 00               # length 0
+      06 00 00 00               # payload_len 6
+      00 00 00 00 00 00 00 00   # cycle 0
+      62 72 6f 6b 65 72         # payload "broker"`),
+    fields: { type: 0x01, flags: 0x04, tag: 1, index: 0, address: 0n, length: 0, cycle: 0n, payload: '62726f6b6572' },
+  },
+  {
     name: 'hand_error_timeout',
     bytes: hex(`${CSIM_V1}
       61 00                     # type ERROR, flags 0

@@ -43,6 +43,9 @@ export const GOLDEN: GoldenVector[] = [
   v('ping', 0x63, { tag: 0xffffffff }),
   v('pong', 0x64, { tag: 0xffffffff }),
   v('cfg_state', 0x65, { tag: 12, index: 0x5 }),
+  // Stamps 7, 0x1_0000_0001 and 2^64-1, every byte of the u64s exercised.
+  v('delivered', 0x66, { length: 3, cycle: '4300', payload: '0700000000000000' + '0100000001000000' + 'ffffffffffffffff' }),
+  v('hello_broker_trace', 0x01, { flags: 0x04, tag: 1, payload: hex('broker') }),
 ];
 
 /** Malformed frames with the C decode result and the TS error text they must give. */

@@ -25,10 +25,15 @@ test('the next test gets a fresh model again', async () => {
 
 test('run(n) clocks exactly n cycles; step(n) does the same synchronously', async () => {
   const c0 = dut().cycle;
+  // The bridge cycle (the HDL side's clock on the wire) advances with them, one per cycle.
+  const b0 = dut().model.bridgeCycle();
+  assert.ok(b0 > 0n, `bridge cycle ${b0} after reset`);
   await dut().run(12345);
   assert.equal(dut().cycle - c0, 12345n);
+  assert.equal(dut().model.bridgeCycle() - b0, 12345n);
   dut().step(7);
   assert.equal(dut().cycle - c0, 12352n);
+  assert.equal(dut().model.bridgeCycle() - b0, 12352n);
   assert.throws(() => dut().step(1_000_000), /use await dut.run/);
 });
 

@@ -3,10 +3,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { decodeConf } from '../../bridge/src/protocol/conf';
-import { decode, encode, HDR_SIZE, MsgType } from '../../bridge/src/protocol/wire';
+import { checkDelivered, decode, encode, HDR_SIZE, MsgType } from '../../bridge/src/protocol/wire';
 import { BAD_GOLDEN, GOLDEN, goldenDir, goldenMessage, GoldenVector } from '../golden/vectors';
 import { cTool } from '../helpers';
 
@@ -44,6 +45,7 @@ test('C decodes every golden vector to the same fields and the whole payload', (
   vectors.forEach((v, i) => {
     // Only CONF has more after the payload: its decoded fields (checked below).
     if (v.type === MsgType.CONF) assert.ok(out[i].startsWith(`${canonical(v)} conf=`), `${v.name}: C printed\n  ${out[i]}\nexpected\n  ${canonical(v)} conf=...`);
+    else if (v.type === MsgType.DELIVERED) assert.equal(out[i], `${canonical(v)} delivered_ok=1`, v.name);
     else assert.equal(out[i], canonical(v), v.name);
   });
   const conf = out[vectors.findIndex((v) => v.type === MsgType.CONF)];
@@ -64,4 +66,27 @@ test('C rejects every malformed vector with the expected result code', () => {
   const tool = cTool('cosim_golden');
   const out = execFileSync(tool, ['decode', ...BAD_GOLDEN.map((b) => file(b.name))], { encoding: 'utf8' }).trim().split('\n');
   BAD_GOLDEN.forEach((b, i) => assert.ok(out[i].startsWith(`rc=${b.cRc} `), `${b.name}: ${out[i]}`));
+});
+
+test('both codecs check a DELIVERED the same way: the golden one passes, a bad length or a partial stamp does not', () => {
+  const good = fs.readFileSync(file('delivered'));
+  assert.equal(checkDelivered(decode(frames(good))), undefined);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cosim-delivered-'));
+  try {
+    const bad = {
+      length_off_by_one: (() => { const b = Buffer.from(good); b.writeUInt32LE(4, 24); return b; })(),
+      partial_stamp: (() => { const b = Buffer.from(good.subarray(0, good.length - 1)); b.writeUInt32LE(b.length - HDR_SIZE, 28); return b; })(),
+      empty: (() => { const b = Buffer.from(good.subarray(0, HDR_SIZE)); b.writeUInt32LE(0, 24); b.writeUInt32LE(0, 28); return b; })(),
+    };
+    const files = Object.entries(bad).map(([name, b]) => {
+      const f = path.join(tmp, `${name}.bin`);
+      fs.writeFileSync(f, b);
+      return f;
+    });
+    const out = execFileSync(cTool('cosim_golden'), ['decode', file('delivered'), ...files], { encoding: 'utf8' }).trim().split('\n');
+    assert.deepEqual(out.map((l) => l.match(/delivered_ok=(\d)$/)?.[1]), ['1', '0', '0', '0'], out.join('\n'));
+    for (const [name, b] of Object.entries(bad)) assert.ok(checkDelivered(decode(frames(b))), name);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 });

@@ -61,6 +61,7 @@ test('C decodes every hand-typed vector, the whole payload included, to the docu
   assert.equal(out.length, HANDWRITTEN.length);
   HANDWRITTEN.forEach((v, i) => {
     if (v.conf) assert.ok(out[i].startsWith(`${cLine(v.fields)} conf=`), `${v.name}: C printed\n  ${out[i]}\nexpected\n  ${cLine(v.fields)} conf=...`);
+    else if (v.fields.type === MsgType.DELIVERED) assert.equal(out[i], `${cLine(v.fields)} delivered_ok=1`, v.name);
     else assert.equal(out[i], cLine(v.fields), v.name);
   });
   // CONF: each field as the C decoder read it, and its re-encoding byte for byte.

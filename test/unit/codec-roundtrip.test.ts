@@ -7,7 +7,7 @@ import { EXAMPLE_CONF } from '../helpers';
 const types = Object.values(MsgType).filter((v): v is MsgType => typeof v === 'number');
 
 test('every message type round-trips through encode/decode', () => {
-  assert.equal(types.length, 19); // with INTX and CFG_STATE
+  assert.equal(types.length, 20); // with INTX, CFG_STATE and DELIVERED
   for (const type of types) {
     const m = message(type, {
       flags: Flag.LAST,

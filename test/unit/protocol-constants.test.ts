@@ -25,6 +25,8 @@ test('sizes and limits match the C header', () => {
   assert.equal(W.MAX_DMA_LEN, cValue('COSIM_MAX_DMA_LEN'));
   assert.equal(W.MAX_NIC_FRAME, cValue('COSIM_MAX_NIC_FRAME'));
   assert.equal(W.MAX_NAME, cValue('COSIM_MAX_NAME'));
+  assert.equal(W.MAX_STAMPS, cValue('COSIM_MAX_STAMPS'));
+  assert.equal(W.MAX_STAMPS * 8, W.MAX_PAYLOAD);
   assert.equal(W.NUM_BARS, cValue('COSIM_NUM_BARS'));
   assert.equal(W.CONF_SIZE, cValue('COSIM_CONF_SIZE'));
 });
@@ -51,4 +53,26 @@ test('INTX and CFG_STATE: types, and the CFG_STATE bits round-trip', () => {
   for (let bits = 0; bits <= W.CfgBit.ALL; bits++) assert.equal(W.encodeCfgState(W.decodeCfgState(bits)), bits);
   assert.equal(W.describe(W.message(W.MsgType.INTX, { index: 1 })), 'INTX tag=0 level=1 addr=0x0 len=0');
   assert.equal(W.describe(W.message(W.MsgType.CFG_STATE, { index: W.CfgBit.BUS_MASTER })), 'CFG_STATE tag=0 msix=off masked=off master=on intx-disable=off addr=0x0 len=0');
+});
+
+test('DELIVERED and the TRACE flag: types, the stamp payload and its check', () => {
+  assert.equal(W.MsgType.DELIVERED, 0x66);
+  assert.equal(W.Flag.TRACE, 0x04);
+  const m = W.deliveredMessage([5n, 7n, 0xffff_ffff_ffff_ffffn]);
+  assert.equal(m.length, 3);
+  assert.equal(m.payload.toString('hex'), '0500000000000000' + '0700000000000000' + 'ffffffffffffffff');
+  assert.equal(W.checkDelivered(m), undefined);
+  assert.deepEqual(W.deliveredCycles(W.decode(W.encode(m))), [5n, 7n, 0xffff_ffff_ffff_ffffn]);
+  assert.equal(W.describe(m), 'DELIVERED tag=0 index=0 addr=0x0 stamps=3');
+  // A receiver refuses an empty payload, a partial stamp, and a length that disagrees.
+  assert.match(W.checkDelivered(W.message(W.MsgType.DELIVERED))!, /not a non-zero multiple of 8/);
+  assert.match(W.checkDelivered({ ...m, payload: m.payload.subarray(0, 20) })!, /20 bytes is not a non-zero multiple of 8/);
+  assert.match(W.checkDelivered({ ...m, length: 2 })!, /length 2 but its payload holds 3 stamps/);
+  assert.throws(() => W.deliveredCycles({ ...m, length: 4 }), (e: W.WireError) => e.code === W.ErrorCode.MALFORMED);
+  assert.throws(() => W.deliveredMessage([]), /1\.\.8192 stamps/);
+  assert.equal(W.deliveredMessage(new Array<bigint>(W.MAX_STAMPS).fill(1n)).payload.length, W.MAX_PAYLOAD);
+  // Stamped: everything from the broker but the link's own HELLO, PING and PONG.
+  const unstamped = Object.values(W.MsgType).filter((t): t is W.MsgType => typeof t === 'number' && !W.isStamped(t));
+  assert.deepEqual(unstamped.sort(), [W.MsgType.HELLO, W.MsgType.PING, W.MsgType.PONG].sort());
+  assert.match(header, /return t != COSIM_HELLO && t != COSIM_PING && t != COSIM_PONG;/, 'cosim_stamped_type agrees');
 });

@@ -8,6 +8,8 @@ export const MAX_PAYLOAD = 65536;
 export const MAX_DMA_LEN = 16 * 1024 * 1024;
 export const MAX_NIC_FRAME = 16384;
 export const MAX_NAME = 64;
+/** Most delivery stamps in one DELIVERED: MAX_PAYLOAD / 8. */
+export const MAX_STAMPS = 8192;
 export const NUM_BARS = 6;
 export const CONF_SIZE = 136;
 
@@ -31,9 +33,11 @@ export enum MsgType {
   PING = 0x63,
   PONG = 0x64,
   CFG_STATE = 0x65,
+  DELIVERED = 0x66,
 }
 
-export const Flag = { LAST: 0x01, ERROR: 0x02 } as const;
+/** LAST/ERROR: DMA and MMIO completions. TRACE: on the broker's HELLO to an HDL peer, asks for DELIVERED stamps. */
+export const Flag = { LAST: 0x01, ERROR: 0x02, TRACE: 0x04 } as const;
 
 export enum Role {
   QEMU = 1,
@@ -188,6 +192,41 @@ export function decode(frames: Buffer[]): Message {
   return { ...partial, payload };
 }
 
+/**
+ * DELIVERED (HDL -> broker, sent only after a HELLO with Flag.TRACE): the bridge
+ * cycle at which the HDL side took in each message from the broker, in arrival
+ * order, one per message but HELLO, PING and PONG (bad frames included).
+ * payload = N little-endian u64 (1 <= N <= MAX_STAMPS), length = N.
+ */
+export function deliveredMessage(cycles: readonly bigint[]): Message {
+  if (cycles.length < 1 || cycles.length > MAX_STAMPS) throw new WireError(ErrorCode.TOO_LARGE, `DELIVERED carries 1..${MAX_STAMPS} stamps, not ${cycles.length}`);
+  const payload = Buffer.alloc(8 * cycles.length);
+  cycles.forEach((c, i) => payload.writeBigUInt64LE(BigInt.asUintN(64, c), 8 * i));
+  return message(MsgType.DELIVERED, { length: cycles.length, payload });
+}
+
+/** What is wrong with a decoded DELIVERED (a receiver's per-type check), or undefined if nothing. */
+export function checkDelivered(m: Message): string | undefined {
+  const n = m.payload.length;
+  if (n === 0 || n % 8 !== 0) return `DELIVERED payload of ${n} bytes is not a non-zero multiple of 8`;
+  if (m.length !== n / 8) return `DELIVERED length ${m.length} but its payload holds ${n / 8} stamps`;
+  return undefined;
+}
+
+/** The stamps of a DELIVERED, in order; throws WireError (MALFORMED) if checkDelivered finds a fault. */
+export function deliveredCycles(m: Message): bigint[] {
+  const problem = m.type === MsgType.DELIVERED ? checkDelivered(m) : `${MsgType[m.type] ?? `type 0x${m.type.toString(16)}`} is not DELIVERED`;
+  if (problem) throw new WireError(ErrorCode.MALFORMED, problem, m);
+  const out: bigint[] = [];
+  for (let off = 0; off < m.payload.length; off += 8) out.push(m.payload.readBigUInt64LE(off));
+  return out;
+}
+
+/** Whether the HDL side stamps a message of this type from the broker (when tracing). */
+export function isStamped(type: MsgType): boolean {
+  return type !== MsgType.HELLO && type !== MsgType.PING && type !== MsgType.PONG;
+}
+
 /** One line naming a message's fields, for logs and error texts. */
 export function describe(m: Partial<Header>): string {
   const parts = [m.type !== undefined ? (MsgType[m.type] ?? `type 0x${m.type.toString(16)}`) : 'frame'];
@@ -197,7 +236,8 @@ export function describe(m: Partial<Header>): string {
   else if (m.index !== undefined && m.type === MsgType.CFG_STATE) parts.push(describeCfgState(m.index));
   else if (m.index !== undefined) parts.push(`index=${m.index}`);
   if (m.address !== undefined) parts.push(`addr=0x${m.address.toString(16)}`);
-  if (m.length !== undefined) parts.push(`len=${m.length}`);
+  // A DELIVERED's length is its number of stamps.
+  if (m.length !== undefined) parts.push(m.type === MsgType.DELIVERED ? `stamps=${m.length}` : `len=${m.length}`);
   if (m.cycle !== undefined && m.cycle !== 0n) parts.push(`cycle=${m.cycle}`);
   return parts.join(' ');
 }

@@ -15,6 +15,7 @@ interface AddonModel {
   run(cycles: number, flags?: number): number;
   setReset(active: boolean): void;
   cycles(): bigint;
+  bridgeCycle(): bigint;
   push(header: Buffer, payload?: Buffer): boolean;
   drain(): Buffer[][] | null;
   state(): number;
@@ -115,6 +116,16 @@ export class NativeModel {
 
   get cycles(): bigint {
     return this.m.cycles();
+  }
+
+  /**
+   * The bridge cycle: what the SV bridge endpoint last passed to the shim, the
+   * HDL side's clock in message headers and DELIVERED stamps. It advances by
+   * one per clocked cycle (in reset too; it lags `cycles` by one); a replay
+   * injects a recorded message when it equals the recorded stamp.
+   */
+  bridgeCycle(): bigint {
+    return this.m.bridgeCycle();
   }
 
   /** Hands one message to the shim (validated there; a bad one is answered with an ERROR). */
