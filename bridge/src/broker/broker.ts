@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as zmq from 'zeromq';
 import { decodeConf, DeviceConf, formatConf, validateConf } from '../protocol/conf';
 import { checkEndpoint, checkIpcDir, ipcPath, MAX_FRAME, SendQueue } from '../protocol/link';
-import { CfgBit, decode, describe, encode, ErrorCode, Flag, MAX_DMA_LEN, MAX_NAME, MAX_NIC_FRAME, message, Message, MsgType, Role, WireError } from '../protocol/wire';
+import { CfgBit, checkDelivered, decode, describe, encode, ErrorCode, Flag, isStamped, MAX_DMA_LEN, MAX_NAME, MAX_NIC_FRAME, message, Message, MsgType, Role, WireError } from '../protocol/wire';
 import { Logger } from '../util/log';
 import { applyOverride, BrokerConfig } from './config';
 import { LOG_BURST, LOG_INTERVAL_MS, LogLimit } from './log-limit';
@@ -13,6 +13,8 @@ import { Channel, channelOf, Stats } from './stats';
 import { isTcp, serverCurve, ServerCurve } from '../protocol/curve';
 import { ZapHandler } from './zap';
 import { encodeConf } from '../protocol/conf';
+import { Dir, HDL_JOINED } from '../trace/format';
+import { TraceWriter } from '../trace/writer';
 
 export type Side = 'qemu' | 'hdl';
 
@@ -30,6 +32,8 @@ interface Peer {
   /** Set once the peer is dropped: nothing more is sent to it. */
   gone?: boolean;
   logs: LogLimit;
+  /** The trace's id of the peer's device, once it said HELLO (when recording). */
+  traceDev?: number;
 }
 
 /**
@@ -86,6 +90,12 @@ export const MAX_PENDING_INITS = 16;
 export interface BrokerEvents {
   /** A peer went away without SHUTDOWN (silence) or with it. */
   onPeerGone?: (side: Side, name: string | undefined, reason: string) => void;
+  /**
+   * Records every device's traffic with the HDL side into this trace
+   * (docs/trace.md); its owner closes it after stop(). HDL peers are asked
+   * for delivery stamps (Flag.TRACE on the HELLO answer).
+   */
+  trace?: TraceWriter;
 }
 
 export class Broker {
@@ -99,6 +109,7 @@ export class Broker {
   private attached = 0;
   private stopped = false;
   private readonly tracing: boolean;
+  private readonly rec?: TraceWriter;
   private readonly last = new Map<string, { m: Message; toHdl: boolean; at: number }>();
   private readonly curve?: ServerCurve;
   private readonly zap?: ZapHandler;
@@ -111,6 +122,7 @@ export class Broker {
     private readonly events: BrokerEvents = {},
   ) {
     this.tracing = log.isLevelEnabled('trace');
+    this.rec = events.trace;
     // sendTimeout 0: a send never waits, so a peer whose pipe is full cannot
     // hold up the others (its SendQueue keeps its messages); mandatory: a send
     // to a peer ZeroMQ disconnected fails instead of vanishing; maxMessageSize:
@@ -280,10 +292,15 @@ export class Broker {
       const err = e as WireError;
       this.stats.badFrames++;
       const fields = { frame: describe(err.partial ?? {}), frames: frames.map((f) => f.length) };
+      if (peer.traceDev !== undefined) this.rec!.note(peer.traceDev, `bad frame from ${this.who(peer)}: ${err.message} (${fields.frame})`);
       this.replyError(peer, err.partial ?? {}, err.code ?? ErrorCode.MALFORMED, `bad frame from ${this.who(peer)}: ${err.message}`, fields);
       return;
     }
-    if (side === 'hdl' && m.cycle > peer.cycle) peer.cycle = m.cycle;
+    if (side === 'hdl') {
+      if (m.cycle > peer.cycle) peer.cycle = m.cycle;
+      // Everything the HDL side says but the link's own messages, as it came.
+      if (peer.traceDev !== undefined && m.type !== MsgType.HELLO && m.type !== MsgType.PONG && m.type !== MsgType.PING && m.type !== MsgType.DELIVERED) this.rec!.message(peer.traceDev, Dir.FROM_DEVICE, frames);
+    }
     if (this.tracing) this.log.trace({ peer: this.who(peer), msg: describe(m), bytes: m.payload.length }, 'rx');
     try {
       this.dispatch(peer, m);
@@ -342,7 +359,15 @@ export class Broker {
     peer.name = name;
     dev[peer.side] = peer;
     this.log.info({ device: name, side: peer.side }, `${peer.side} peer joined`);
-    this.send(peer, message(MsgType.HELLO, { tag: m.tag, payload: Buffer.from('broker') }));
+    if (this.rec) {
+      const fresh = peer.traceDev === undefined;
+      peer.traceDev = this.rec.device(name);
+      // HDL_JOINED starts a new run of delivery stamps: only for a peer new to the slot.
+      if (fresh) this.rec.note(peer.traceDev, peer.side === 'hdl' ? HDL_JOINED : 'qemu peer joined');
+    }
+    // Tracing: the HDL side stamps every message it takes in (DELIVERED).
+    const flags = this.rec && peer.side === 'hdl' ? Flag.TRACE : 0;
+    this.send(peer, message(MsgType.HELLO, { tag: m.tag, flags, payload: Buffer.from('broker') }));
   }
 
   private fromHdl(dev: Device, peer: Peer, m: Message): void {
@@ -350,6 +375,15 @@ export class Broker {
     switch (m.type) {
       case MsgType.CONF:
         return this.announce(dev, peer, m);
+      case MsgType.DELIVERED: {
+        const problem = checkDelivered(m);
+        if (problem) {
+          this.stats.badFrames++;
+          return this.replyError(peer, m, ErrorCode.MALFORMED, `${problem} (${describe(m)})`);
+        }
+        if (peer.traceDev !== undefined) this.rec!.delivered(peer.traceDev, m.payload);
+        return;
+      }
       case MsgType.MMIO_READ_CPL: {
         const p = this.settle(dev, 'mmio', m.tag);
         if (!p) return this.late(peer, m);
@@ -600,6 +634,10 @@ export class Broker {
    */
   private leave(peer: Peer, text: string): void {
     const dev = peer.name !== undefined ? this.devices.get(peer.name) : undefined;
+    if (peer.traceDev !== undefined) {
+      this.rec!.note(peer.traceDev, `${peer.side} peer gone: ${text}`);
+      peer.traceDev = undefined;
+    }
     if (dev && dev[peer.side] === peer) {
       dev[peer.side] = undefined;
       if (peer.side === 'hdl') {
@@ -663,7 +701,10 @@ export class Broker {
       if (peer.name !== undefined && channelOf(m.type) !== 'control') this.noteLast(peer.name, m, peer.side === 'hdl');
     }
     if (this.tracing) this.log.trace({ to: this.who(peer), msg: describe(m) }, 'tx');
-    peer.deliver(encode(m));
+    const frames = encode(m);
+    // What the HDL side stamps (all but HELLO, PING and PONG), recorded before it can be.
+    if (peer.traceDev !== undefined && peer.side === 'hdl' && isStamped(m.type)) this.rec!.message(peer.traceDev, Dir.TO_DEVICE, frames);
+    peer.deliver(frames);
   }
 
   private noteLast(device: string, m: Message, toHdl: boolean): void {
