@@ -21,6 +21,7 @@ import { createLogger, LOG_LEVELS } from '../util/log';
 import { MMIO_TIMEOUT_MS, PEER_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from '../defaults';
 import { clientCurve, CurveError, CurveFiles, writeKeyPair } from '../protocol/curve';
 import { bigOpt, Command, helpText, intOpt, OptSpec, parse, UsageError } from './args';
+import { runTrace, TRACE } from '../trace/cli';
 
 const logLevel = { type: 'string', arg: 'LEVEL', help: `log level: ${LOG_LEVELS.join(', ')}`, default: 'info' } as const;
 
@@ -227,7 +228,7 @@ const JUNIT_MERGE: Command = {
   options: {},
 };
 
-const COMMANDS = [RUN, REGRESS, SHELL, COMPARE, INIT, BROKER, CLIENT, KEYGEN, SELFTEST, JUNIT_MERGE];
+const COMMANDS = [RUN, REGRESS, SHELL, COMPARE, INIT, BROKER, CLIENT, KEYGEN, SELFTEST, JUNIT_MERGE, TRACE];
 
 function topHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -269,6 +270,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === COMPARE) return await runCompare(values);
     if (cmd === INIT) return runInit(values, positionals);
     if (cmd === KEYGEN) return keygen(values, positionals);
+    if (cmd === TRACE) return runTrace(values, positionals);
     return await runSelftest(values);
   } catch (e) {
     if (e instanceof UsageError || e instanceof ConfigError || e instanceof ProjectError || e instanceof CurveError) {
