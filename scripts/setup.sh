@@ -9,6 +9,10 @@ step() { printf '[setup] %s\n' "$*" >&2; }
 # 1. Debian packages: the Verilator toolchain and libzmq for the C side; clang
 #    and its libFuzzer/sanitizer runtime for the shim fuzzer (npm run fuzz).
 apt_pkgs=(verilator libzmq3-dev pkg-config g++ make zlib1g-dev clang-14 libclang-rt-14-dev)
+# npm test (--all-qemu) also reads a trace export back with tshark and the
+# dissector in bridge/wireshark/ (Lua is built in; packet capture is not used,
+# and noninteractive apt answers no to capturing as a non-root user).
+if [ "${1:-}" = --all-qemu ]; then apt_pkgs+=(tshark); fi
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
