@@ -218,6 +218,9 @@ function proto.dissector(tvb, pinfo, tree)
   end
   pinfo.cols.protocol = "COSIM"
   pinfo.cols.info = info
+  local devname = "dev#" .. tvb(6, 2):le_uint()
+  pinfo.cols.src = dir == 0 and "host" or devname
+  pinfo.cols.dst = dir == 0 and devname or "host"
   return tvb:len()
 end
 
