@@ -9,6 +9,7 @@ import { startInprocStack, startStack, StackOptions } from './orchestrate/stack'
 import { inprocSpec } from './peer/inproc-hdl';
 import { AccessSize, QemuPeer } from './peer/qemu-peer';
 import { EVENT_WAIT_MS } from './defaults';
+import { TraceWriter } from './trace/writer';
 
 export interface CheckResult {
   channel: string;
@@ -178,16 +179,20 @@ export const CHECKS: Check[] = [
   },
 ];
 
-export async function runChecks(peer: QemuPeer, checks = CHECKS): Promise<CheckResult[]> {
+/** Runs the checks in order; with a trace, each check is a test between marks ("mmio: BAR2 RAM bytes"). */
+export async function runChecks(peer: QemuPeer, checks = CHECKS, trace?: TraceWriter): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const c of checks) {
     const lat: number[] = [];
+    const name = `${c.channel}: ${c.check}`;
+    trace?.mark(name, 'begin');
     try {
       const ops = await c.run(peer, lat);
       results.push({ channel: c.channel, check: c.check, ops, ok: true, latenciesUs: lat });
     } catch (e) {
       results.push({ channel: c.channel, check: c.check, ops: lat.length, ok: false, latenciesUs: lat, detail: (e as Error).message });
     }
+    trace?.mark(name, 'end', results.at(-1)!.ok ? 'pass' : 'fail');
   }
   return results;
 }
@@ -208,7 +213,7 @@ export async function selftest(o: StackOptions & { hdl?: string }): Promise<{ re
     const stack = await startInprocStack({ ...o, model });
     let results: CheckResult[];
     try {
-      results = await runChecks(stack.peer);
+      results = await runChecks(stack.peer, CHECKS, o.trace);
     } finally {
       await stack.stop();
     }
@@ -217,7 +222,7 @@ export async function selftest(o: StackOptions & { hdl?: string }): Promise<{ re
   const stack = await startStack(o);
   let results: CheckResult[];
   try {
-    results = await runChecks(stack.peer);
+    results = await runChecks(stack.peer, CHECKS, o.trace);
   } finally {
     await stack.stop();
   }

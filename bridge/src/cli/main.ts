@@ -14,6 +14,7 @@ import { regress, regressPassed, regressTable } from '../run/regress';
 import { reportTable, run, runPassed } from '../run/run';
 import { compare, comparePassed, VmChoice } from '../compare/compare';
 import { compareJson, compareTable, writeMarkdown } from '../compare/report';
+import { commandLine, MIN_MAX_BYTES, parseSize, TraceOptions, TraceSummary, TraceWriter } from '../trace/writer';
 import { repoRoot } from '../orchestrate/process';
 import * as path from 'node:path';
 import { mergeJunit, parseShard, Shard } from '../run/suite';
@@ -24,6 +25,12 @@ import { bigOpt, Command, helpText, intOpt, OptSpec, parse, UsageError } from '.
 import { runTrace, TRACE } from '../trace/cli';
 
 const logLevel = { type: 'string', arg: 'LEVEL', help: `log level: ${LOG_LEVELS.join(', ')}`, default: 'info' } as const;
+
+/** --trace FILE and its size bound (docs/trace.md); `what` says what FILE holds. */
+const traceOptionSpecs = (what: string): Record<string, OptSpec> => ({
+  trace: { type: 'string', arg: 'FILE', help: `record ${what} into FILE: every message to and from the RTL with the RTL cycle of each, DMA data included (docs/trace.md; read it with 'cosim trace show')` },
+  'trace-max-bytes': { type: 'string', arg: 'SIZE', help: 'size bound of each trace file (bytes, or with K, M, G): recording stops there and the trace says it was truncated (default: 1G)' },
+});
 
 /** The keys of a peer that connects to a broker with CURVE keys (cosim keygen). */
 const CURVE_CLIENT_OPTIONS: Record<string, OptSpec> = {
@@ -47,6 +54,7 @@ const BROKER: Command = {
     'curve-key': { type: 'string', arg: 'FILE', help: "CURVE on both endpoints: the broker's secret key file (NAME.key_secret from 'cosim keygen')" },
     'curve-clients': { type: 'string', arg: 'LIST', help: 'CURVE: comma-separated public key files (NAME.key) or folders of them: the peers let in' },
     insecure: { type: 'boolean', help: 'allow a tcp endpoint without CURVE keys (anyone who reaches it can take a device\'s place and DMA into guest memory)' },
+    ...traceOptionSpecs("every device's traffic until the broker stops"),
     'log-level': { ...logLevel, default: undefined, help: `${logLevel.help} (default: the config's, else info)` },
   },
   details: [
@@ -106,6 +114,7 @@ const SELFTEST: Command = {
     'wave-stop': { type: 'string', arg: 'CYCLE', help: 'last cycle of the waveform window' },
     batch: { type: 'string', arg: 'CYCLES', help: 'cycles the simulator runs between two message exchanges (default: the harness default)' },
     hdl: { type: 'string', arg: 'inproc:MODEL', help: "run the RTL inside the broker's process (N-API addon) instead of as a cosim-sim process, e.g. inproc:example" },
+    ...traceOptionSpecs('the device traffic of the checks, each check between test marks'),
     'log-level': { ...logLevel, default: 'warn' },
   },
 };
@@ -134,6 +143,7 @@ const bootOptionSpecs = (defaultDevice: string): Record<string, OptSpec> => ({
   tcp: { type: 'boolean', help: "the run's broker listens on loopback tcp (a port it picks) with CURVE keys made for the run, instead of ipc sockets" },
   hdl: { type: 'string', arg: 'inproc[:MODEL]', help: "run the RTL inside this process (N-API addon) instead of a cosim-sim process: 'inproc' is the project's own RTL" },
   sim: { type: 'string', arg: 'PATH', help: "simulator binary to use instead of building the project's RTL (e.g. scripts/build-rtl.sh with another file list)" },
+  ...traceOptionSpecs("the boot's device traffic, with a mark at each test's start and end; a second boot (regress reboots after a wedged guest) writes FILE with .boot2 before the extension"),
   quiet: { type: 'boolean', help: 'do not stream the guest console and simulator output' },
   'log-level': { ...logLevel, default: 'warn' },
 });
@@ -162,6 +172,7 @@ const REGRESS: Command = {
     shard: { type: 'string', arg: 'I/N', help: 'run the I-th of N equal slices of the selection (a CI matrix or Slurm array runs the N slices and merges the JUnit files)' },
     junit: { type: 'string', arg: 'FILE', help: 'write JUnit XML results' },
     'skip-testbench': { type: 'boolean', help: "leave out the project's host-side testbench tests (cosim.json \"testbench\")" },
+    'trace-dir': { type: 'string', arg: 'DIR', help: "write one trace per guest test, DIR/<test>.trace: everything from the start of the boot that ran it through the test's end, so it replays from cycle 0; and each boot's whole trace, DIR/session.trace (DIR/session.boot2.trace, ...) unless --trace names it (docs/trace.md)" },
     ...bootOptionSpecs(DEFAULT_DEVICE.regress),
   },
   details: 'The project\'s testbench tests run first, with no VM; then one boot runs the guest tests. A test that hangs is killed at its timeout and reported with the last transaction the broker saw; the rest of the suite still runs. Merge shard results with `cosim junit-merge`.',
@@ -199,6 +210,7 @@ const COMPARE: Command = {
     'tcp-bytes': { type: 'string', arg: 'BYTES', help: 'bytes each TCP transfer sends', default: String(8 << 20) },
     'ping-count': { type: 'string', arg: 'N', help: 'pings each way', default: '20' },
     ...(({ broker: _b, hdl: _h, 'curve-server-key': _s, 'curve-key': _k, ...rest }) => rest)(bootOptionSpecs(DEFAULT_DEVICE.compare)),
+    ...traceOptionSpecs("VM A's device traffic (each VM has its own broker), a mark at each workload's start and end; a device VM B's goes to FILE with .b before the extension"),
   },
   details: [
     'VM A is the device VM (--project/--device, default gpu). VM B is the baseline VM unless a --b-* option makes it a second device VM (an A/B of two RTL builds).',
@@ -285,6 +297,35 @@ export async function main(argv: string[]): Promise<number> {
 type Values = Record<string, string | boolean | string[] | undefined>;
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
+/** --trace, --trace-dir and --trace-max-bytes; undefined when no trace is asked for. */
+function traceOptions(v: Values): TraceOptions | undefined {
+  const file = str(v.trace);
+  const dir = str(v['trace-dir']);
+  let maxBytes: number | undefined;
+  if (v['trace-max-bytes'] !== undefined) {
+    try {
+      maxBytes = parseSize(str(v['trace-max-bytes'])!, '--trace-max-bytes');
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    if (maxBytes < MIN_MAX_BYTES) throw new UsageError(`--trace-max-bytes: at least ${MIN_MAX_BYTES} bytes`);
+    if (!file && !dir) throw new UsageError('--trace-max-bytes goes with --trace (or --trace-dir)');
+  }
+  return file || dir ? { file, dir, maxBytes } : undefined;
+}
+
+/** Opens the trace of --trace FILE, if given. */
+function openTrace(t: TraceOptions | undefined, log: ReturnType<typeof createLogger>): TraceWriter | undefined {
+  return t?.file ? TraceWriter.open(t.file, { command: commandLine() }, { maxBytes: t.maxBytes, log }) : undefined;
+}
+
+/** A closed trace's line on stderr: where it is, or what went wrong. True if it failed (the command exits non-zero). */
+function reportTrace(s: TraceSummary | undefined): boolean {
+  if (!s) return false;
+  process.stderr.write(`${s.error ?? `trace ${s.file}: ${s.records} records, ${s.bytes} bytes${s.truncated ? `; truncated: ${s.truncated}` : ''}`}\n`);
+  return s.error !== undefined;
+}
+
 async function runBroker(v: Values): Promise<number> {
   const cfg = loadConfig(str(v.config));
   const b = cfg.broker;
@@ -301,6 +342,7 @@ async function runBroker(v: Values): Promise<number> {
   let exitCode = 0;
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
+  const trace = openTrace(traceOptions(v), log);
   const broker = new Broker(cfg, log, {
     onPeerGone: (_side, _name, reason) => {
       if (v['exit-on-peer-loss'] && !reason.startsWith('sent SHUTDOWN')) {
@@ -308,8 +350,14 @@ async function runBroker(v: Values): Promise<number> {
         done();
       }
     },
+    trace,
   });
-  await broker.start();
+  try {
+    await broker.start();
+  } catch (e) {
+    trace?.close();
+    throw e;
+  }
   const model = inprocSpec(str(v.hdl));
   let hdl: InprocHdl | undefined;
   if (model !== undefined) {
@@ -317,6 +365,7 @@ async function runBroker(v: Values): Promise<number> {
       hdl = await InprocHdl.start({ broker, model, name: str(v['hdl-name']), log });
     } catch (e) {
       await broker.stop('the in-process HDL peer could not start');
+      trace?.close();
       throw e;
     }
     void hdl.exited.then(() => {
@@ -339,6 +388,7 @@ async function runBroker(v: Values): Promise<number> {
     process.stderr.write(`in-process HDL peer: ${hdl.summary()}\n`);
   }
   process.stderr.write(`${broker.stats.table()}\n`);
+  if (reportTrace(trace?.close()) && !exitCode) exitCode = 1;
   return exitCode;
 }
 
@@ -387,21 +437,30 @@ async function runSelftest(v: Values): Promise<number> {
   const log = createLogger(str(v['log-level']));
   const opt = (k: string) => (v[k] !== undefined ? intOpt(v[k], k) : undefined);
   const quietSim = str(v['log-level']) === 'warn' || str(v['log-level']) === 'error' || str(v['log-level']) === 'silent';
-  const { results, simCyclesLine } = await selftest({
-    log,
-    simBinary: str(v.sim),
-    wave: str(v.wave),
-    waveStart: opt('wave-start'),
-    waveStop: opt('wave-stop'),
-    batch: opt('batch'),
-    hdl: str(v.hdl),
-    echo: quietSim ? () => undefined : undefined,
-  });
+  const trace = openTrace(traceOptions(v), log);
+  let out: Awaited<ReturnType<typeof selftest>>;
+  try {
+    out = await selftest({
+      log,
+      simBinary: str(v.sim),
+      wave: str(v.wave),
+      waveStart: opt('wave-start'),
+      waveStop: opt('wave-stop'),
+      batch: opt('batch'),
+      hdl: str(v.hdl),
+      echo: quietSim ? () => undefined : undefined,
+      trace,
+    });
+  } finally {
+    trace?.close();
+  }
+  const { results, simCyclesLine } = out;
   console.log(resultTable(results));
   if (simCyclesLine) console.log(`simulator: ${simCyclesLine.replace(/^\[sim\]\s*/, '')}`);
   const failed = results.filter((r) => !r.ok).length;
   console.log(failed ? `selftest: ${failed} of ${results.length} checks FAILED` : `selftest: all ${results.length} checks passed`);
-  return failed ? 1 : 0;
+  const traceFailed = reportTrace(trace?.close());
+  return failed || traceFailed ? 1 : 0;
 }
 
 /** Parses BOOT_OPTIONS; the abort signal follows SIGINT/SIGTERM until release(). */
@@ -420,6 +479,8 @@ function bootOptions(v: Values, defaultSeed: boolean, defaultDevice: string): Bo
   const kernel = str(v.kernel) ?? 'stock';
   if (!(GUEST_KERNELS as readonly string[]).includes(kernel)) throw new UsageError(`--kernel: '${kernel}' is not ${GUEST_KERNELS.join(' or ')}`);
   const seed = opt('seed') ?? (defaultSeed ? Math.floor(Math.random() * 0x7fffffff) + 1 : undefined);
+  const trace = traceOptions(v);
+  if (trace && v.broker) throw new UsageError("--trace is recorded by the run's own broker: with --broker, give that broker --trace");
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.on('SIGINT', onSignal);
@@ -446,6 +507,7 @@ function bootOptions(v: Values, defaultSeed: boolean, defaultDevice: string): Bo
     brokerEndpoint: str(v.broker),
     brokerCurve: brokerCurve(v),
     tcp: Boolean(v.tcp),
+    trace,
     echo: v.quiet ? () => undefined : (l) => process.stderr.write(`${l}\n`),
     progress: (l) => process.stderr.write(`${l}\n`),
     signal: abort.signal,
@@ -531,6 +593,8 @@ async function runShell(v: Values): Promise<number> {
     const r = await shell(env, o, exec, (l) => console.log(l));
     for (const p of r.problems) console.error(`cosim shell: ${p}`);
     if (o.signal?.aborted) return 130;
+    // A trace that could not be written fails the command, whatever the commands' status.
+    if (o.trace && r.problems.some((p) => p.startsWith('trace '))) return r.rc || 1;
     return r.rc;
   } finally {
     o.release();

@@ -11,6 +11,7 @@ import { buildProjectRtl } from '../project/rtl';
 import { BootOptions, prepare } from '../run/boot';
 import { readPcap, summarizePcap, PcapSummary } from './pcap';
 import { makeLink, startBaselineVm, startDeviceVm, Vm, VmLabel } from './vms';
+import { withSuffix } from '../trace/writer';
 import { Pair, runCommandWorkload, runLinkCheck, runPing, runTcp, WorkloadResult } from './workloads';
 
 /**
@@ -69,7 +70,9 @@ function describeChoice(c: VmChoice): string {
 
 async function vmOptions(o: CompareOptions, c: VmChoice): Promise<BootOptions> {
   const sim = c.sim ?? (c.defines.length ? await buildProjectRtl(c.project, { defines: c.defines, echo: o.echo }) : undefined);
-  return { ...o, project: c.project, sim, wave: c === o.a ? o.wave : undefined };
+  // --trace: VM A's trace in FILE, a device VM B's in FILE.b.EXT (each VM has its broker).
+  const trace = o.trace?.file && !c.baseline ? { ...o.trace, file: c === o.a ? o.trace.file : withSuffix(o.trace.file, '.b') } : undefined;
+  return { ...o, project: c.project, sim, wave: c === o.a ? o.wave : undefined, trace };
 }
 
 async function startVm(label: VmLabel, o: CompareOptions, c: VmChoice, link: Awaited<ReturnType<typeof makeLink>>, accel?: 'kvm' | 'tcg'): Promise<{ vm: Vm; accel: 'kvm' | 'tcg' }> {
@@ -123,9 +126,11 @@ export async function compare(o: CompareOptions): Promise<CompareReport> {
         if (name === 'net:ping') return runPing(pair, o.pingCount, o.testTimeoutS);
         return runTcp(pair, name === 'net:tcp-a-to-b' ? 'A' : 'B', o.tcpBytes, o.seed, o.testTimeoutS + Math.ceil(o.tcpBytes / TCP_SLOWEST_BYTES_PER_S));
       };
+      for (const vm of [pair.A, pair.B]) vm.trace?.mark(name, 'begin');
       const linkDown = name.startsWith('net:') && name !== 'net:link' && results.some((r) => r.kind === 'link' && !r.same);
       const r = linkDown ? { name, kind: 'ping' as const, a: { ok: false, text: 'not run: no link' }, b: { ok: false, text: 'not run: no link' }, same: false, detail: 'not run: the link check failed' } : await Promise.race([run(), aborted]);
       if (r === 'aborted') throw new Error('interrupted');
+      for (const vm of [pair.A, pair.B]) vm.trace?.mark(name, 'end', r.same ? 'same' : 'differs');
       results.push(r);
       o.progress(progressLine(r));
       if (!r.same && !o.keepGoing) break;

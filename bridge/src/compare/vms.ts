@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Proc } from '../orchestrate/process';
 import { GuestImage } from '../project/guest-layer';
-import { BootOptions, dgramNetdev, Env, freeUdpPort, guestMachineArgs, startSession } from '../run/boot';
+import { BootOptions, closeTrace, dgramNetdev, Env, freeUdpPort, guestMachineArgs, openSessionTrace, Session, startSession } from '../run/boot';
+import { TraceWriter } from '../trace/writer';
 import { GuestConsole } from './guest-console';
 
 /** Debian's qemu-system-x86 (scripts/build-qemu.sh installs it): the baseline VM's QEMU, never patched. */
@@ -29,6 +30,8 @@ export interface Vm {
   files: { console: string; uart?: string };
   /** Problems seen besides the commands' results (a simulator that died, a lost peer). */
   problems: string[];
+  /** A device VM's trace (--trace), for workload marks. */
+  trace?: TraceWriter;
   stop(): Promise<void>;
 }
 
@@ -63,11 +66,18 @@ export async function startDeviceVm(label: VmLabel, describe: string, env: Env, 
   const { console, file } = vmConsole(label, describe, outDir);
   const uart = `${label.toLowerCase()}-uart.log`;
   fs.writeFileSync(path.join(outDir, uart), '');
-  const session = await startSession(env, o, [SERVE], { line: (l) => console.line(l), input: true }, async () => ({
-    uartFile: path.join(outDir, uart),
-    netdev: link.netdev[label],
-    nicLoop: false,
-  }));
+  const trace = openSessionTrace(o, 1, { vm: label });
+  let session: Session;
+  try {
+    session = await startSession(env, o, [SERVE], { line: (l) => console.line(l), input: true }, async () => ({
+      uartFile: path.join(outDir, uart),
+      netdev: link.netdev[label],
+      nicLoop: false,
+    }), trace);
+  } catch (e) {
+    trace?.close();
+    throw e;
+  }
   console.attach(session.qemu);
   return {
     label,
@@ -76,8 +86,10 @@ export async function startDeviceVm(label: VmLabel, describe: string, env: Env, 
     console,
     files: { console: file, uart },
     problems: session.problems,
+    trace,
     stop: async () => {
       await session.stop('compare finished');
+      closeTrace(trace, session.problems);
       console.close();
     },
   };

@@ -13,6 +13,7 @@ import { Proc } from './process';
 import { resolveProject } from '../project/project';
 import { buildProjectRtl } from '../project/rtl';
 import { startSim } from './sim';
+import { TraceWriter } from '../trace/writer';
 
 export interface StackOptions {
   log: Logger;
@@ -28,6 +29,8 @@ export interface StackOptions {
   devices?: Record<string, DeviceOverride>;
   simLogLevel?: string;
   echo?: (line: string) => void;
+  /** The broker records into this trace (its owner closes it after stop()). */
+  trace?: TraceWriter;
 }
 
 interface StackBase {
@@ -88,7 +91,7 @@ async function connectOrStop(peer: QemuPeer, hdlEnded: Promise<never>, stop: () 
 
 export async function startStack(o: StackOptions): Promise<Stack> {
   const endpoints = uniqueEndpoints();
-  const broker = new Broker(brokerConfig(o, endpoints), o.log);
+  const broker = new Broker(brokerConfig(o, endpoints), o.log, { trace: o.trace });
   await broker.start();
   const binary = o.simBinary ?? (await buildProjectRtl(resolveProject({ device: 'example' }), { echo: o.echo }));
   const sim = startSim({
@@ -119,7 +122,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
 /** Broker + in-process RTL (model: see resolveModel, e.g. 'example') + QEMU stand-in. */
 export async function startInprocStack(o: StackOptions & { model: string }): Promise<InprocStack> {
   const endpoints = uniqueEndpoints();
-  const broker = new Broker(brokerConfig(o, endpoints), o.log);
+  const broker = new Broker(brokerConfig(o, endpoints), o.log, { trace: o.trace });
   await broker.start();
   let hdl: InprocHdl;
   try {

@@ -20,6 +20,7 @@ import { ipcPath } from '../protocol/link';
 import { inprocSpec } from '../peer/inproc-hdl';
 import { Logger } from '../util/log';
 import { ConsoleParser, TestResult } from './console';
+import { commandLine, sessionTraceFile, testTraceFile, TraceOptions, TraceWriter } from '../trace/writer';
 
 /** The test names a project's suite runs by default, in order. */
 export function suiteTests(project: Project): string[] {
@@ -69,6 +70,8 @@ export interface BootOptions {
   progress: (line: string) => void;
   /** Aborts the run (Ctrl-C). */
   signal?: AbortSignal;
+  /** Record the broker's traffic (docs/trace.md): each boot's session, and with `dir` one trace per test. Not with brokerEndpoint. */
+  trace?: TraceOptions;
 }
 
 /** What every boot shares: the built binaries and the accelerator. */
@@ -211,9 +214,10 @@ export interface SessionConsole {
  * `guestArgs` are extra kernel command line options for /init; `console`
  * gets QEMU's output line by line, or `interactive` hands it the terminal.
  */
-export async function startSession(env: Env, o: BootOptions, guestArgs: string[], console: SessionConsole, wiringFor: (endpoint: string) => Promise<DeviceWiring> = loopWiring): Promise<Session> {
+export async function startSession(env: Env, o: BootOptions, guestArgs: string[], console: SessionConsole, wiringFor: (endpoint: string) => Promise<DeviceWiring> = loopWiring, trace?: TraceWriter): Promise<Session> {
   const problems: string[] = [];
-  const backend = o.brokerEndpoint ? { qemuEndpoint: o.brokerEndpoint, qemuCurve: o.brokerCurve } : await startBackend(env, o, problems);
+  if (trace && o.brokerEndpoint) throw new Error(`a trace is recorded by the run's own broker; one joined with --broker records with its own --trace`);
+  const backend = o.brokerEndpoint ? { qemuEndpoint: o.brokerEndpoint, qemuCurve: o.brokerCurve } : await startBackend(env, o, problems, trace);
   const qemuEndpoint = backend.qemuEndpoint;
   const curveProps = backend.qemuCurve ? `,curve-server-key=${qemuOptValue(backend.qemuCurve.serverKey)},curve-key=${qemuOptValue(backend.qemuCurve.key)}` : '';
   const wiring = await wiringFor(qemuEndpoint);
@@ -254,7 +258,7 @@ export async function startSession(env: Env, o: BootOptions, guestArgs: string[]
 }
 
 /** This run's own broker and HDL side (unless --broker names one already running). */
-async function startBackend(env: Env, o: BootOptions, problems: string[]): Promise<{ qemuEndpoint: string; qemuCurve?: CurveFiles; broker: Broker; stopping: () => void; stop: (why: string) => Promise<void> }> {
+async function startBackend(env: Env, o: BootOptions, problems: string[], trace?: TraceWriter): Promise<{ qemuEndpoint: string; qemuCurve?: CurveFiles; broker: Broker; stopping: () => void; stop: (why: string) => Promise<void> }> {
   const keys = o.tcp ? runKeys(runtimeDir(), ['qemu', 'sim']) : undefined;
   let tearingDown = false;
   let broker: Broker;
@@ -262,7 +266,7 @@ async function startBackend(env: Env, o: BootOptions, problems: string[]): Promi
     broker = new Broker(
       brokerConfig({ requestTimeoutMs: requestTimeoutFor(o.mmioTimeoutMs), ...RUN_BROKER, devices: o.project.broker ? { [DEVICE_NAME]: o.project.broker } : {}, curve: keys?.broker }, uniqueEndpoints(o.tcp ? 'tcp' : 'ipc')),
       o.log,
-      { onPeerGone: (side, name, reason) => !tearingDown && !reason.startsWith('sent SHUTDOWN') && problems.push(`${side} peer '${name ?? '?'}' lost: ${reason}`) },
+      { onPeerGone: (side, name, reason) => !tearingDown && !reason.startsWith('sent SHUTDOWN') && problems.push(`${side} peer '${name ?? '?'}' lost: ${reason}`), trace },
     );
     await broker.start();
   } catch (e) {
@@ -315,11 +319,37 @@ export function execArg(command: string): string {
   return `cosim.exec=${b64}`;
 }
 
+/** The trace of boot `n` (1-based) when the run records one (o.trace): opened, its header written. */
+export function openSessionTrace(o: BootOptions, n: number, meta: Record<string, unknown> = {}): TraceWriter | undefined {
+  if (!o.trace) return undefined;
+  const file = sessionTraceFile(o.trace, n);
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (o.trace.dir) fs.mkdirSync(o.trace.dir, { recursive: true });
+  return TraceWriter.open(file, { command: commandLine(), session: n, project: o.project.name, seed: o.seed, ...meta }, { maxBytes: o.trace.maxBytes, log: o.log });
+}
+
+/** Closes a session's trace; a write error becomes a problem of the run. */
+export function closeTrace(trace: TraceWriter | undefined, problems: string[]): void {
+  const s = trace?.close();
+  if (s?.error) problems.push(s.error);
+}
+
 /**
  * Boots once and runs `tests` (the project's suite if undefined).
- * stopOnFailure ends the boot at the first failing test.
+ * stopOnFailure ends the boot at the first failing test. `bootNo` numbers
+ * the boots of one run (its trace: FILE, then FILE.boot2.EXT, ...).
  */
-export async function boot(env: Env, o: BootOptions, tests: string[] | undefined, stopOnFailure: boolean): Promise<BootReport> {
+export async function boot(env: Env, o: BootOptions, tests: string[] | undefined, stopOnFailure: boolean, bootNo = 1): Promise<BootReport> {
+  // Test marks in the session's trace; with a trace folder, a trace per test cut at its end mark.
+  const trace = openSessionTrace(o, bootNo, tests ? { tests } : {});
+  const traceProblems: string[] = [];
+  const endMark = (t: TestResult) => {
+    if (!trace) return;
+    trace.mark(t.name, 'end', t.status);
+    if (!o.trace?.dir) return;
+    const cut = trace.cut(testTraceFile(o.trace.dir, t.name));
+    if (cut.error) traceProblems.push(cut.error);
+  };
   const parser = new ConsoleParser(Date.now, new Map(o.project.guest.tests.map((t) => [t.name, t.result])));
   const qemuStart = Date.now();
   let bootToFirstTestMs: number | undefined;
@@ -346,6 +376,7 @@ export async function boot(env: Env, o: BootOptions, tests: string[] | undefined
       const t = parser.finishCurrent('timeout', `no progress for ${seconds} s (${what}); last transaction the broker saw: ${last() ?? 'none'}`);
       if (t) {
         t.lastTransaction = last();
+        endMark(t);
         o.progress(progressLine(t));
       }
       stop(t ? `test '${t.name}' hung for ${seconds} s` : `${what}: nothing for ${seconds} s`);
@@ -369,12 +400,14 @@ export async function boot(env: Env, o: BootOptions, tests: string[] | undefined
       case 'test-begin':
         bootToFirstTestMs ??= Date.now() - qemuStart;
         cyclesAtBegin = session.broker?.deviceCycle(DEVICE_NAME);
+        trace?.mark(ev.test.name, 'begin');
         arm(slowest + 30, `test '${ev.test.name}'`);
         break;
       case 'test-end': {
         const end = session.broker?.deviceCycle(DEVICE_NAME);
         if (end !== undefined && cyclesAtBegin !== undefined) ev.test.rtlCycles = end - cyclesAtBegin;
         if (ev.test.status !== 'pass') ev.test.lastTransaction = last();
+        endMark(ev.test);
         o.progress(progressLine(ev.test));
         arm(slowest + 30, 'waiting for the next test');
         if (ev.test.status !== 'pass' && stopOnFailure) stop(`stopped after the first failure ('${ev.test.name}'; --keep-going runs the rest)`);
@@ -393,7 +426,12 @@ export async function boot(env: Env, o: BootOptions, tests: string[] | undefined
   };
   // QEMU's messages during a test go with its output (JUnit's system-out), marked and never parsed.
   const onStderr = (l: string) => parser.running?.output?.push(`[qemu] ${l}`);
-  session = await startSession(env, o, [`cosim.timeout=${o.testTimeoutS}`, ...(tests?.length ? [`cosim.tests=${tests.join(',')}`] : [])], { line: onLine, stderr: onStderr });
+  try {
+    session = await startSession(env, o, [`cosim.timeout=${o.testTimeoutS}`, ...(tests?.length ? [`cosim.tests=${tests.join(',')}`] : [])], { line: onLine, stderr: onStderr }, undefined, trace);
+  } catch (e) {
+    trace?.close();
+    throw e;
+  }
   const { qemu, problems } = session;
   arm(o.bootTimeoutS, 'booting the guest');
   void qemu.exited.then(() => stop(complete ? undefined : `QEMU ${qemu.describeExit()} before the suite ended`));
@@ -410,6 +448,12 @@ export async function boot(env: Env, o: BootOptions, tests: string[] | undefined
   checkUartExpectations(parser.tests, session.uartFile);
   fs.rmSync(session.uartFile, { force: true });
   const cut = parser.finishCurrent('fail', `${stopReason ?? 'the run ended during this test'}; last transaction the broker saw: ${last() ?? 'none'}`);
+  try {
+    if (cut) endMark(cut);
+  } finally {
+    closeTrace(trace, problems);
+    problems.push(...traceProblems);
+  }
   if (cut) o.progress(progressLine(cut));
   if (qemu.exit?.code && !complete) problems.push(`QEMU: ${qemu.stderrTail.slice(-5).join(' | ')}`);
   const notRun = setupFailed ? `the guest could not start the tests: ${setupFailed}` : `not reached${stopReason ? `: ${stopReason}` : ''}`;
@@ -456,7 +500,14 @@ export async function shell(env: Env, o: BootOptions, exec: string | undefined, 
       if (!heldBlank) out(l);
     }
   };
-  const session = await startSession(env, o, exec !== undefined ? [execArg(exec)] : ['cosim.shell=1'], exec !== undefined ? { line: onLine } : { interactive: true });
+  const trace = openSessionTrace(o, 1);
+  let session: Session;
+  try {
+    session = await startSession(env, o, exec !== undefined ? [execArg(exec)] : ['cosim.shell=1'], exec !== undefined ? { line: onLine } : { interactive: true }, undefined, trace);
+  } catch (e) {
+    trace?.close();
+    throw e;
+  }
   const timer = exec !== undefined ? setTimeout(() => {
     session.problems.push(`--exec did not finish within ${o.testTimeoutS + o.bootTimeoutS} s`);
     finish();
@@ -470,6 +521,7 @@ export async function shell(env: Env, o: BootOptions, exec: string | undefined, 
     clearTimeout(timer);
     o.signal?.removeEventListener('abort', abort);
     await session.stop('shell ended');
+    closeTrace(trace, session.problems);
     fs.rmSync(session.uartFile, { force: true });
   }
   if (setupFailed) session.problems.push(`the guest could not start: ${setupFailed}`);

@@ -56,7 +56,7 @@ export async function regress(o: RegressOptions): Promise<RegressReport> {
     const remaining = selected.filter((t) => !results.has(t));
     if (boots > 0) o.progress(`regress: rebooting for the ${remaining.length} remaining tests`);
     boots++;
-    const r = await boot(env, o, remaining, false);
+    const r = await boot(env, o, remaining, false, boots);
     bootToFirstTestMs ??= r.bootToFirstTestMs;
     problems.push(...r.problems);
     // A module that does not load or a setup command that fails breaks every test the same way: no reboot.

@@ -5,6 +5,7 @@
 // other write error stops the recording, never the broker: it is logged once
 // and reported by close().
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { encode, HDR_SIZE, Message } from '../protocol/wire';
 import { Logger } from '../util/log';
@@ -307,4 +308,29 @@ export class TraceWriter {
     body.copy(b, REC_HDR_SIZE);
     return b;
   }
+}
+
+/** What a command asks to record: each boot's whole session in `file`, and with `dir` one trace per test. */
+export interface TraceOptions {
+  /** The session's trace; boot N > 1 writes FILE with `.bootN` before its extension. */
+  file?: string;
+  /** One trace per test, DIR/<test>.trace (and the session's, DIR/session.trace, unless `file` is given). */
+  dir?: string;
+  maxBytes?: number;
+}
+
+/** The session trace of boot `n` (1-based). */
+export function sessionTraceFile(t: TraceOptions, n: number): string {
+  const file = t.file ?? path.join(t.dir ?? '.', 'session.trace');
+  return n > 1 ? withSuffix(file, `.boot${n}`) : file;
+}
+
+/** DIR/<test>.trace, the test's name made safe for a file name. */
+export function testTraceFile(dir: string, test: string): string {
+  return path.join(dir, `${test.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '_')}.trace`);
+}
+
+/** The command line of this process, for a trace's metadata. */
+export function commandLine(): string {
+  return ['cosim', ...process.argv.slice(2)].join(' ');
 }
