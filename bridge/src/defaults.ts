@@ -55,3 +55,11 @@ export function runtimeDir(): string {
 export function defaultEndpoint(side: 'qemu' | 'hdl'): string {
   return `ipc://${runtimeDir()}/${side}.sock`;
 }
+
+/**
+ * Cycles rst_n is held low when a model starts: cosim-sim's --reset-cycles
+ * default (dpi/harness/main.cpp), which the in-process HDL peer and the
+ * testbench follow, and which `cosim replay` must repeat to land on the
+ * recorded cycles.
+ */
+export const RESET_CYCLES = 16;

@@ -23,6 +23,7 @@ import { MMIO_TIMEOUT_MS, PEER_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from '../default
 import { clientCurve, CurveError, CurveFiles, writeKeyPair } from '../protocol/curve';
 import { bigOpt, Command, helpText, intOpt, OptSpec, parse, UsageError } from './args';
 import { runTrace, TRACE } from '../trace/cli';
+import { REPLAY, runReplay } from '../trace/replay-cli';
 
 const logLevel = { type: 'string', arg: 'LEVEL', help: `log level: ${LOG_LEVELS.join(', ')}`, default: 'info' } as const;
 
@@ -240,7 +241,7 @@ const JUNIT_MERGE: Command = {
   options: {},
 };
 
-const COMMANDS = [RUN, REGRESS, SHELL, COMPARE, INIT, BROKER, CLIENT, KEYGEN, SELFTEST, JUNIT_MERGE, TRACE];
+const COMMANDS = [RUN, REGRESS, SHELL, COMPARE, INIT, BROKER, CLIENT, KEYGEN, SELFTEST, JUNIT_MERGE, TRACE, REPLAY];
 
 function topHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -282,6 +283,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === COMPARE) return await runCompare(values);
     if (cmd === INIT) return runInit(values, positionals);
     if (cmd === KEYGEN) return keygen(values, positionals);
+    if (cmd === REPLAY) return await runReplay(values, positionals);
     if (cmd === TRACE) return runTrace(values, positionals);
     return await runSelftest(values);
   } catch (e) {
