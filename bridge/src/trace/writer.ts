@@ -298,6 +298,14 @@ export class TraceWriter {
     this.stopped = true;
     this.used = 0;
     clearInterval(this.timer);
+    // A block written in part would end the file inside a record: back to the last whole block.
+    if (bytes > this.flushed) {
+      try {
+        fs.ftruncateSync(this.fd, this.flushed);
+      } catch {
+        // the reader then names the record cut short
+      }
+    }
     this.o.log?.error({ file: this.file, code, bytes }, this.errorText);
   }
 
