@@ -173,6 +173,7 @@ const REGRESS: Command = {
     shard: { type: 'string', arg: 'I/N', help: 'run the I-th of N equal slices of the selection (a CI matrix or Slurm array runs the N slices and merges the JUnit files)' },
     junit: { type: 'string', arg: 'FILE', help: 'write JUnit XML results' },
     'skip-testbench': { type: 'boolean', help: "leave out the project's host-side testbench tests (cosim.json \"testbench\")" },
+    'wave-on-fail': { type: 'string', arg: 'DIR', help: "give each failing guest test a waveform of its cycles, DIR/<test>.fst, and DIR/<test>.gtkw (the bridge's channels grouped, markers at its last transactions): the run records a trace per test (DIR/traces, unless --trace-dir) and replays the failing ones against the same RTL (cosim replay); passing tests pay for their trace alone" },
     'trace-dir': { type: 'string', arg: 'DIR', help: "write one trace per guest test, DIR/<test>.trace: everything from the start of the boot that ran it through the test's end, so it replays from cycle 0; and each boot's whole trace, DIR/session.trace (DIR/session.boot2.trace, ...) unless --trace names it (docs/trace.md)" },
     ...bootOptionSpecs(DEFAULT_DEVICE.regress),
   },
@@ -544,7 +545,7 @@ async function runRegress(v: Values): Promise<number> {
   }
   const o = bootOptions(v, true, DEFAULT_DEVICE.regress);
   try {
-    const report = await regress({ ...o, seed: o.seed!, tests: str(v.tests)?.split(',').map((t) => t.trim()).filter(Boolean), grep, shard, junit: str(v.junit), skipTestbench: Boolean(v['skip-testbench']) });
+    const report = await regress({ ...o, seed: o.seed!, tests: str(v.tests)?.split(',').map((t) => t.trim()).filter(Boolean), grep, shard, junit: str(v.junit), skipTestbench: Boolean(v['skip-testbench']), waveOnFail: str(v['wave-on-fail']) });
     console.log(regressTable(report));
     if (o.signal?.aborted) return 130;
     return regressPassed(report) ? 0 : 1;

@@ -8,6 +8,8 @@ import { boot, BootOptions, checkTestNames, prepare, suiteTests } from './boot';
 import { TestResult } from './console';
 import { runTestbench, testbenchNames } from '../project/testbench-run';
 import { earnedPass, junitXml, passedLine, Shard, selectTests } from './suite';
+import { WaveOnFail, waveTraceOptions, wavesForFailures } from './wave-on-fail';
+import { checkSim } from '../trace/replay-cli';
 
 export interface RegressOptions extends BootOptions {
   /** Instead of the device's suite. */
@@ -18,6 +20,8 @@ export interface RegressOptions extends BootOptions {
   seed: number;
   /** Leave out the project's host-side testbench tests. */
   skipTestbench?: boolean;
+  /** A folder: each failing guest test gets an FST of its cycles and a .gtkw, replayed from its trace (wave-on-fail.ts). */
+  waveOnFail?: string;
 }
 
 export interface RegressReport {
@@ -33,6 +37,12 @@ export interface RegressReport {
 
 export async function regress(o: RegressOptions): Promise<RegressReport> {
   const t0 = Date.now();
+  let wave: WaveOnFail | undefined;
+  if (o.waveOnFail) {
+    if (o.brokerEndpoint) throw new Error("--wave-on-fail replays the run's RTL, which a broker joined with --broker keeps to itself");
+    if (o.sim) checkSim(o.sim, o.project); // before the run: the waves need its RTL as a model library
+    ({ trace: o.trace, wave } = waveTraceOptions(o.waveOnFail, o.trace));
+  }
   const tbNames = o.skipTestbench ? [] : testbenchNames(o.project);
   if (o.tests) {
     checkTestNames(o.project, o.tests, tbNames);
@@ -76,6 +86,7 @@ export async function regress(o: RegressOptions): Promise<RegressReport> {
     }
   }
   const tests = [...tbResults, ...selected.map((name) => results.get(name) ?? { name, status: 'not run' as const, ok: 0, notOk: 0, failures: [o.signal?.aborted ? 'interrupted' : 'not reached'], comments: [] })];
+  if (wave && env) problems.push(...(await wavesForFailures(wave, { project: o.project, hdl: env.hdl, sim: o.sim }, tests, o.progress, o.echo)));
   const report: RegressReport = { tests, boots, bootToFirstTestMs, problems: [...new Set(problems)], wallMs: Date.now() - t0, accel: env?.accel ?? 'none', seed: o.seed, shard: o.shard };
   if (o.junit) {
     fs.writeFileSync(

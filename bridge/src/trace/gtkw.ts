@@ -18,8 +18,10 @@ export interface GtkwOptions {
   /** The view's window, FST times (default: the whole file). */
   from?: bigint;
   to?: bigint;
-  /** At most 26 (A..Z); the last one is also the primary marker. */
+  /** At most 26 (A..Z), named by their labels. */
   markers?: GtkwMarker[];
+  /** The primary marker (default: the last named one). */
+  primary?: GtkwMarker;
 }
 
 /** The bridge endpoint's channels, by port name, in the order GTKWave shows them. */
@@ -62,8 +64,10 @@ export function gtkwText(fstPath: string, savePath: string, o: GtkwOptions = {})
   // GTKWave shows 2^-zoom time units per pixel; fit the window in about 1200 pixels.
   const zoom = -Math.log2(Math.max(span, 1) / 1200);
   const markers = (o.markers ?? []).slice(-26);
+  // Letters in time order, so A..Z read left to right.
+  markers.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
   const named = Array.from({ length: 26 }, (_, i) => (markers[i] ? markers[i].time.toString() : '-1'));
-  const primary = markers.length ? markers.at(-1)!.time.toString() : '-1';
+  const primary = (o.primary ?? markers.at(-1))?.time.toString() ?? '-1';
   const lines = [
     '[*]',
     `[*] written by cosim for ${path.basename(fstPath)}`,

@@ -74,14 +74,20 @@ function verilatorRun(built: string): { top?: string; defines: string[]; inputs:
   return { top: i >= 0 ? args[i + 1] : undefined, defines: args.filter((a) => a.startsWith('+define+')).map((a) => a.slice('+define+'.length)), inputs };
 }
 
+/** What a simulator was built from, if it is the project's top (else a UsageError that says so). */
+export function checkSim(sim: string, project: Project): ReturnType<typeof verilatorRun> {
+  const run = verilatorRun(sim);
+  if (run.top !== project.rtl.top) throw new UsageError(`${sim} was built from top '${run.top ?? '?'}', project '${project.name}' has top '${project.rtl.top}': give the simulator's project with --project/--device`);
+  return run;
+}
+
 /**
  * The model library of the RTL a cosim-sim binary was built from: the
  * project's RTL with the simulator's extra defines, checked to be built from
  * the same source files.
  */
 export async function modelForSim(sim: string, project: Project, echo?: (l: string) => void): Promise<string> {
-  const run = verilatorRun(sim);
-  if (run.top !== project.rtl.top) throw new UsageError(`${sim} was built from top '${run.top ?? '?'}', project '${project.name}' has top '${project.rtl.top}': give the simulator's project with --project/--device`);
+  const run = checkSim(sim, project);
   const own = new Set(project.rtl.defines);
   const defines = [...new Set(run.defines.filter((d) => !own.has(d)))];
   let lib: string;
@@ -140,15 +146,33 @@ export function testWindow(plan: ReplayPlan): { from: bigint; to: bigint } | und
   return { from: min > 16n ? min - 16n : 0n, to: max + 64n };
 }
 
-/** Markers: the divergence, else the last transactions of the test (or of the replay). */
-export function waveMarkers(plan: ReplayPlan, r: ReplayResult, count = 8): GtkwMarker[] {
+/**
+ * Markers: the last `count` transactions of the test (or of the replay),
+ * the last one of each message type and direction before them (every
+ * channel's last transaction one jump away), and the divergence. `focus`
+ * is what the view opens on: the divergence, else the last transactions.
+ */
+export function waveMarkers(plan: ReplayPlan, r: ReplayResult, count = 8): { markers: GtkwMarker[]; focus: GtkwMarker[] } {
   const w = r.wave;
   const inWindow = (c: bigint) => !w || (c >= w.fromCycle && c <= w.toCycle);
   const pool = (plan.testTxns.length ? plan.testTxns : [...plan.inject, ...plan.units.flatMap((u) => u.parts)]).filter((t) => t.cycle !== undefined && inWindow(t.cycle));
-  const last = [...pool].sort((a, b) => (a.cycle! < b.cycle! ? -1 : a.cycle! > b.cycle! ? 1 : a.seq - b.seq)).slice(-count);
-  const markers = last.map((t) => ({ time: fstTime(t.cycle!), label: txnLabel(t) }));
-  if (r.divergence && inWindow(r.divergence.cycle)) markers.push({ time: fstTime(r.divergence.cycle), label: `divergence at #${r.divergence.seq}` });
-  return markers;
+  const byTime = (a: Txn, b: Txn) => (a.cycle! < b.cycle! ? -1 : a.cycle! > b.cycle! ? 1 : a.seq - b.seq);
+  const sorted = [...pool].sort(byTime);
+  const last = sorted.slice(-count);
+  const lastOfType = new Map<string, Txn>();
+  for (const t of sorted) lastOfType.set(`${t.dir}:${t.msg.type}`, t);
+  const room = 25 - last.length; // 26 named markers, one kept for the divergence
+  const earlier = [...lastOfType.values()].filter((t) => !last.includes(t)).sort(byTime).slice(-room);
+  const mark = (t: Txn) => ({ time: fstTime(t.cycle!), label: txnLabel(t) });
+  const focus = last.map(mark);
+  const markers = [...earlier.map(mark), ...focus];
+  if (r.divergence && inWindow(r.divergence.cycle)) {
+    const d = { time: fstTime(r.divergence.cycle), label: `divergence at #${r.divergence.seq}` };
+    markers.push(d);
+    markers.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+    return { markers, focus: [d] };
+  }
+  return { markers, focus };
 }
 
 /** What GTKWave shows first: the markers with some room around them, inside the waveform's window; the whole window without markers. */
@@ -186,8 +210,8 @@ export function replayToWave(plan: ReplayPlan, lib: string, o: { wave?: string; 
   const lines = replayReport(plan, result);
   let gtkw: string | undefined;
   if (o.wave && result.wave) {
-    const markers = waveMarkers(plan, result);
-    gtkw = writeGtkw(o.wave, gtkwPath(o.wave), { ...viewOf(markers, fstTime(result.wave.fromCycle) - 3n, fstTime(result.wave.toCycle)), markers });
+    const { markers, focus } = waveMarkers(plan, result);
+    gtkw = writeGtkw(o.wave, gtkwPath(o.wave), { ...viewOf(focus, fstTime(result.wave.fromCycle) - 3n, fstTime(result.wave.toCycle)), markers, primary: focus.at(-1) });
     lines.push(`waveform: cycles ${result.wave.fromCycle}..${result.wave.toCycle} in ${o.wave}; gtkwave ${gtkw}`);
   }
   return { result, plan, lines, gtkw };

@@ -467,27 +467,15 @@ export function replay(plan: ReplayPlan, libPath: string, o: ReplayRunOptions & 
     unit++;
   };
 
-  /** Everything the model has sent, compared; then whatever the recording had before this cycle must have come. */
+  /**
+   * Everything the model has sent, compared. A message that is overdue is
+   * not a divergence yet: it may come late (its cycle differs) or something
+   * else may come first (its type differs), and either says more than "not
+   * yet"; one that never comes is named at the cycle limit.
+   */
   const drain = () => {
     for (const m of model.drain()) onMessage(m);
     const b = bridge();
-    const u = plan.units[unit];
-    if (u && u.cycle < b) {
-      if (u.run && runAt > 0) shortRun(u, `nothing more by cycle ${b}`);
-      const e = u.parts[0];
-      fail({ seq: e.seq, cycle: e.cycle!, summary: `${MsgType[e.msg.type]} recorded at cycle ${u.cycle} did not come (cycle ${b} reached)`, expected: unitText(u), got: `nothing by cycle ${b}` });
-    }
-    // Serial bytes are flushed by every drain: those recorded before this cycle are due.
-    const due = serial.parts.find((p) => p.start + p.txn.msg.payload.length > serialAt && p.txn.cycle! < b);
-    if (due) {
-      fail({
-        seq: due.txn.seq,
-        cycle: due.txn.cycle!,
-        summary: `serial byte #${serialAt} (SERIAL message #${due.txn.seq}, cycle ${due.txn.cycle}) did not come (cycle ${b} reached)`,
-        expected: printable(serial.data.subarray(serialAt, serialAt + 32)),
-        got: `${serialAt} serial bytes, then nothing by cycle ${b}`,
-      });
-    }
     const st = model.state();
     if (st & StateBit.ERROR) fail({ seq: plan.units[unit]?.parts[0].seq ?? -1, cycle: b, summary: `the RTL reported an error at cycle ${b} ($error or a failed assertion; see its output above)`, expected: 'no error', got: model.stopReason() || 'an error' });
     if (st & StateBit.FINISHED) fail({ seq: plan.units[unit]?.parts[0].seq ?? -1, cycle: b, summary: `the RTL called $finish at cycle ${b}`, expected: 'the RTL running on', got: '$finish' });
@@ -570,6 +558,7 @@ export function replay(plan: ReplayPlan, libPath: string, o: ReplayRunOptions & 
       const b = bridge();
       if (b >= limit) {
         const u = plan.units[unit];
+        if (u?.run && runAt > 0) shortRun(u, `nothing more: cycle limit ${limit} reached (--max-cycles)`);
         const e = u ? u.parts[0] : serial.parts.find((p) => p.start + p.txn.msg.payload.length > serialAt)!.txn;
         fail({
           seq: e.seq,
@@ -584,7 +573,7 @@ export function replay(plan: ReplayPlan, libPath: string, o: ReplayRunOptions & 
       const s = serial.parts.find((p) => p.start + p.txn.msg.payload.length > serialAt);
       let due = u ? u.cycle : s!.txn.cycle!;
       if (s && s.txn.cycle! < due) due = s.txn.cycle!;
-      let target = due + 1n > b ? due + 1n : b + 1n;
+      let target = due + 1n > b ? due + 1n : b + BigInt(CHUNK);
       if (target > b + BigInt(CHUNK)) target = b + BigInt(CHUNK);
       advanceTo(target < limit ? target : limit);
     }
