@@ -14,6 +14,7 @@ import { AttachedPeer, Broker } from '../broker/broker';
 import { encode, message, MsgType } from '../protocol/wire';
 import { NativeModel, resolveModel, RunFlag, StateBit } from '../testbench/native';
 import { Logger } from '../util/log';
+import { RESET_CYCLES } from '../defaults';
 
 export interface InprocHdlOptions {
   broker: Broker;
@@ -146,7 +147,7 @@ export class InprocHdl {
     try {
       this.waveStep();
       m.setReset(true);
-      for (let left = this.o.resetCycles ?? 16; left > 0; ) {
+      for (let left = this.o.resetCycles ?? RESET_CYCLES; left > 0; ) {
         const n = m.run(this.runLimit(left));
         if (n === 0) break;
         left -= n;

@@ -10,6 +10,7 @@ import { runTestbench, testbenchNames } from '../project/testbench-run';
 import { earnedPass, junitXml, passedLine, Shard, selectTests } from './suite';
 import { WaveOnFail, waveTraceOptions, wavesForFailures } from './wave-on-fail';
 import { checkSim } from '../trace/replay-cli';
+import { UsageError } from '../cli/args';
 
 export interface RegressOptions extends BootOptions {
   /** Instead of the device's suite. */
@@ -39,7 +40,7 @@ export async function regress(o: RegressOptions): Promise<RegressReport> {
   const t0 = Date.now();
   let wave: WaveOnFail | undefined;
   if (o.waveOnFail) {
-    if (o.brokerEndpoint) throw new Error("--wave-on-fail replays the run's RTL, which a broker joined with --broker keeps to itself");
+    if (o.brokerEndpoint) throw new UsageError("--wave-on-fail replays the run's RTL, which a broker joined with --broker keeps to itself");
     if (o.sim) checkSim(o.sim, o.project); // before the run: the waves need its RTL as a model library
     ({ trace: o.trace, wave } = waveTraceOptions(o.waveOnFail, o.trace));
   }

@@ -23,6 +23,7 @@ import { HostMemory } from '../peer/host-memory';
 import { AccessSize, HostEvents, HostSide, mmioReadRequest, mmioReadValue, mmioWhat, mmioWriteRequest } from '../peer/host-side';
 import { PeerError } from '../peer/peer-link';
 import { createLogger, Logger } from '../util/log';
+import { RESET_CYCLES } from '../defaults';
 import { NativeModel, NativeModelOptions, resolveModel, RunFlag, StateBit } from './native';
 
 export interface DutOptions extends NativeModelOptions {
@@ -194,7 +195,7 @@ export class Dut extends EventEmitter<DutEvents> {
     }
     this.conf = conf;
     model.setReset(true);
-    this.advance(o.resetCycles ?? 16);
+    this.advance(o.resetCycles ?? RESET_CYCLES);
     model.setReset(false);
   }
 

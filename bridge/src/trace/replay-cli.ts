@@ -247,16 +247,19 @@ export async function runReplay(v: Values, pos: string[]): Promise<number> {
     }
     const level = str(v['log-level']);
     if (level !== undefined && !['error', 'warn', 'info', 'debug'].includes(level)) throw new UsageError(`--log-level: '${level}' is not error, warn, info or debug`);
+    const runOpts = {
+      waveFrom: cycleOpt(v['wave-from'], 'wave-from'),
+      waveTo: cycleOpt(v['wave-to'], 'wave-to'),
+      resetCycles: intOpt(v['reset-cycles'], 'reset-cycles', 1),
+      maxCycles: cycleOpt(v['max-cycles'], 'max-cycles'),
+    };
     const plan = planReplay(trace, { device: str(v.name), test: str(v.test) });
     const lib = await modelLibrary({ project, defines, hdl, sim: str(v.sim), echo: buildEcho });
     const wave = str(v.wave);
     if (wave) fs.mkdirSync(path.dirname(path.resolve(wave)), { recursive: true });
     const r = replayToWave(plan, lib, {
       wave,
-      waveFrom: cycleOpt(v['wave-from'], 'wave-from'),
-      waveTo: cycleOpt(v['wave-to'], 'wave-to'),
-      resetCycles: intOpt(v['reset-cycles'], 'reset-cycles', 1),
-      maxCycles: cycleOpt(v['max-cycles'], 'max-cycles'),
+      ...runOpts,
       logLevel: str(v['log-level']),
       plusargs: project?.rtl.plusargs,
     });
