@@ -216,7 +216,7 @@ export class TraceWriter {
     if (this.errorText !== undefined) return { file, records, bytes: 0, truncated, error: `trace ${file}: not written: ${this.errorText}` };
     const end = this.endRecord(records, truncated);
     try {
-      fs.copyFileSync(this.file, file);
+      fs.copyFileSync(this.file, file, fs.constants.COPYFILE_FICLONE); // a reflink where the file system has them
       fs.appendFileSync(file, end);
     } catch (e) {
       const { code, text } = errnoText(e);
