@@ -29,7 +29,7 @@ const logLevel = { type: 'string', arg: 'LEVEL', help: `log level: ${LOG_LEVELS.
 
 /** --trace FILE and its size bound (docs/trace.md); `what` says what FILE holds. */
 const traceOptionSpecs = (what: string): Record<string, OptSpec> => ({
-  trace: { type: 'string', arg: 'FILE', help: `record ${what} into FILE: every message to and from the RTL with the RTL cycle of each, DMA data included (docs/trace.md; read it with 'cosim trace show')` },
+  trace: { type: 'string', arg: 'FILE', help: `record into FILE every message to and from the RTL, with the RTL cycle of each and the DMA data (docs/trace.md; read it with 'cosim trace show'): ${what}` },
   'trace-max-bytes': { type: 'string', arg: 'SIZE', help: 'size bound of each trace file (bytes, or with K, M, G): recording stops there and the trace says it was truncated (default: 1G)' },
 });
 
