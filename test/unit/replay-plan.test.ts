@@ -9,21 +9,10 @@ import { message, Message, MsgType } from '../../bridge/src/protocol/wire';
 import { HDL_JOINED, parseTrace } from '../../bridge/src/trace/format';
 import { lz4Block } from '../../bridge/src/trace/fst';
 import { confDiff, planReplay, ReplayInputError } from '../../bridge/src/trace/replay';
+import { EXAMPLE_CONF } from '../helpers';
 import { buildTrace, FixtureRecord } from '../trace-fixture';
 
-const CONF: DeviceConf = {
-  vendorId: 0x1234,
-  deviceId: 0xc051,
-  subsystemVendorId: 0x1234,
-  subsystemId: 1,
-  classCode: 0x120000,
-  revision: 1,
-  msix: { vectors: 4, tableBar: 0, tableOffset: 0x8000n, pbaBar: 0, pbaOffset: 0x9000n },
-  bars: [
-    { size: 0x10000n, is64: true, prefetch: false },
-    ...Array.from({ length: 5 }, () => ({ size: 0n, is64: false, prefetch: false })),
-  ],
-};
+const CONF = EXAMPLE_CONF;
 
 const conf = (cycle = 0n): FixtureRecord => ({ from: message(MsgType.CONF, { length: 136, cycle, payload: encodeConf(CONF) }) });
 const write = (cycle: bigint, address: bigint, bytes: number[]): FixtureRecord => ({ from: message(MsgType.DMA_WRITE, { address, length: bytes.length, cycle, payload: Buffer.from(bytes) }) });
@@ -166,8 +155,8 @@ test('a SHUTDOWN to the device ends what is injected; the incomplete trace is no
 });
 
 test('confDiff names each field that differs, trace value first', () => {
-  const other: DeviceConf = { ...CONF, deviceId: 0x5678, msix: { ...CONF.msix, vectors: 8 }, bars: CONF.bars.map((b, i) => (i === 2 ? { ...b, size: 0x1000n } : b)) };
-  assert.deepEqual(confDiff(CONF, other), ['deviceId 0xc051 (trace) vs 0x5678 (RTL)', 'msix.vectors 4 (trace) vs 8 (RTL)', 'bars[2].size 0x0 (trace) vs 0x1000 (RTL)']);
+  const other: DeviceConf = { ...CONF, deviceId: 0x5678, msix: { ...CONF.msix, vectors: 8 }, bars: CONF.bars.map((b, i) => (i === 3 ? { ...b, size: 0x1000n } : b)) };
+  assert.deepEqual(confDiff(CONF, other), ['deviceId 0xc051 (trace) vs 0x5678 (RTL)', 'msix.vectors 4 (trace) vs 8 (RTL)', 'bars[3].size 0x0 (trace) vs 0x1000 (RTL)']);
   assert.deepEqual(confDiff(CONF, CONF), []);
 });
 

@@ -100,7 +100,7 @@ test('bad ranges, channels and subcommands are usage errors', () => {
     [['--addr', '0x20:0x10'], /--addr: '0x20:0x10' has LO above HI/],
     [['--addr', '1:2:3'], /--addr: '1:2:3' is not LO:HI/],
     [['--cycles', 'ten:20'], /--cycles: 'ten:20' is not LO:HI/],
-    [['--channel', 'mmio,pcie'], /--channel: 'pcie' is not one of mmio, dma, msix, intx, nic, serial, control/],
+    [['--channel', 'mmio,pcie'], /--channel: 'pcie' is not one of mmio, dma, msix, intx, config, nic, serial, control/],
     [['--tag', 'seven'], /--tag: 'seven' is not an integer >= 0/],
     [['--limit', '0'], /--limit: '0' is not an integer >= 1/],
     [['--pcap', 'x.pcapng'], /--pcap belongs to 'export'/],

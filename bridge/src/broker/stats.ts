@@ -1,7 +1,8 @@
 // Per-channel counters, printed on exit and on SIGUSR1.
 import { MsgType } from '../protocol/wire';
 
-export type Channel = 'mmio' | 'dma' | 'msix' | 'intx' | 'config' | 'nic' | 'serial' | 'control';
+export const CHANNELS = ['mmio', 'dma', 'msix', 'intx', 'config', 'nic', 'serial', 'control'] as const;
+export type Channel = (typeof CHANNELS)[number];
 
 export function channelOf(t: MsgType): Channel {
   switch (t) {
@@ -70,7 +71,7 @@ export class Stats {
 
   table(): string {
     const rows = [['channel', 'to HDL', 'to QEMU', 'bytes', 'errors', 'timeouts']];
-    for (const ch of ['mmio', 'dma', 'msix', 'intx', 'config', 'nic', 'serial', 'control'] as Channel[]) {
+    for (const ch of CHANNELS) {
       const c = this.channels.get(ch);
       if (c) rows.push([ch, String(c.toHdl), String(c.toQemu), String(c.bytes), String(c.errors), String(c.timeouts)]);
     }

@@ -11,7 +11,7 @@ export const TRACE: Command = {
   options: {
     device: { type: 'string', arg: 'NAME', help: 'the device to show or export, when the trace holds several (export: default every device)' },
     test: { type: 'string', arg: 'NAME', help: 'show: only the messages of this test' },
-    channel: { type: 'string', arg: 'LIST', multiple: true, help: 'show: only these channels: mmio, dma, msix, intx, nic, serial, control (comma list, repeatable)' },
+    channel: { type: 'string', arg: 'LIST', multiple: true, help: 'show: only these channels: mmio, dma, msix, intx, config, nic, serial, control (comma list, repeatable)' },
     addr: { type: 'string', arg: 'LO:HI', help: 'show: only MMIO and DMA messages touching this inclusive range: BAR offsets (MMIO), host addresses (DMA); decimal or 0x hex' },
     cycles: { type: 'string', arg: 'A:B', help: 'show: only messages whose RTL cycle lies in this inclusive range' },
     tag: { type: 'string', arg: 'N', help: 'show: only messages with this tag' },

@@ -8,35 +8,10 @@
 // has the cycle the RTL took it in, which may be later than that of a message
 // from the device recorded after it, and a message without a DELIVERED stamp
 // has no cycle at all; the cycle column shows each message's own cycle.
+import { Channel, CHANNELS, channelOf } from '../broker/stats';
 import { decodeConf, formatConf } from '../protocol/conf';
 import { describeCfgState, ErrorCode, Flag, Message, MsgType } from '../protocol/wire';
 import { ALL_DEVICES, deviceId, Dir, RecordKind, testNames, Trace, transactions, Txn } from './format';
-
-export const CHANNELS = ['mmio', 'dma', 'msix', 'intx', 'nic', 'serial', 'control'] as const;
-export type Channel = (typeof CHANNELS)[number];
-
-export function channelOf(type: MsgType): Channel {
-  switch (type) {
-    case MsgType.MMIO_READ:
-    case MsgType.MMIO_READ_CPL:
-    case MsgType.MMIO_WRITE:
-      return 'mmio';
-    case MsgType.DMA_READ:
-    case MsgType.DMA_READ_CPL:
-    case MsgType.DMA_WRITE:
-      return 'dma';
-    case MsgType.MSIX:
-      return 'msix';
-    case MsgType.INTX:
-      return 'intx';
-    case MsgType.NIC_FRAME:
-      return 'nic';
-    case MsgType.SERIAL:
-      return 'serial';
-    default:
-      return 'control';
-  }
-}
 
 /** A selection the trace cannot satisfy (a test or device it does not hold) or a malformed option: exit status 2. */
 export class ShowUsageError extends Error {}
