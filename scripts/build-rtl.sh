@@ -105,10 +105,26 @@ add_source() {
     for x in "${SOURCES[@]+"${SOURCES[@]}"}"; do [ "$x" = "$f" ] && return 0; done
     SOURCES+=("$f")
 }
+# normpath PATH: PATH made absolute, "." and ".." folded as `cd` folds them,
+# in REPLY. No subshell: a file list of 100 lines must not cost 300 forks.
+normpath() {
+    local p="$1" part parts out=()
+    case "$p" in /*) ;; *) p="$PWD/$p" ;; esac
+    IFS=/ read -ra parts <<< "$p"
+    for part in "${parts[@]}"; do
+        case "$part" in
+            ''|.) ;;
+            ..) [ ${#out[@]} -eq 0 ] || unset 'out[${#out[@]}-1]' ;;
+            *) out+=("$part") ;;
+        esac
+    done
+    local IFS=/
+    REPLY="/${out[*]}"
+}
 # read_filelist FILE: relative paths are relative to FILE's folder.
 read_filelist() {
     local list="$1" base lineno=0 line d f
-    base="$(dirname "$list")"
+    base="${list%/*}"; [ "$base" != "$list" ] || base=.
     while IFS= read -r line || [ -n "$line" ]; do
         lineno=$((lineno + 1))
         line="${line%%#*}"
@@ -119,16 +135,16 @@ read_filelist() {
             +incdir+*)
                 d="${line#+incdir+}"; case "$d" in /*) ;; *) d="$base/$d" ;; esac
                 [ -d "$d" ] || die "$list:$lineno: include directory $d not found"
-                add_incdir "$(cd "$d" && pwd)" ;;
+                normpath "$d"; add_incdir "$REPLY" ;;
             +define+*) DEFINES+=("$line") ;;
             -*) die "$list:$lineno: '$line': options do not belong in a file list (use --vflag, or rtl.verilatorFlags in cosim.json)" ;;
             *)
                 f="$line"; case "$f" in /*) ;; *) f="$base/$f" ;; esac
                 [ -f "$f" ] || die "$list:$lineno: $line not found (looked for $f)"
-                f="$(cd "$(dirname "$f")" && pwd)/$(basename "$f")"
+                normpath "$f"; f="$REPLY"
                 case "$f" in
-                    *.svh|*.vh|*.h) add_incdir "$(dirname "$f")" ;;
-                    *) add_source "$f"; add_incdir "$(dirname "$f")" ;;
+                    *.svh|*.vh|*.h) add_incdir "${f%/*}" ;;
+                    *) add_source "$f"; add_incdir "${f%/*}" ;;
                 esac ;;
         esac
     done < "$list"
@@ -180,15 +196,15 @@ HASH="$(
         echo "cc: $(${CC:-cc} --version 2>&1 | head -1) cxx: $(${CXX:-g++} --version 2>&1 | head -1)"
         echo "defines: ${DEFINES[*]+"${DEFINES[*]}"}"
         echo "vflags: ${VFLAGS[*]+"${VFLAGS[*]}"}"
-        echo "script:"; sha256sum < "$SELF"
-        for f in "${SOURCES[@]}"; do echo "src: $f"; sha256sum < "$f"; done
+        # One sha256sum for every file: a process per file made a cache hit
+        # cost a second.
+        HDRS=()
         for d in "${INCDIRS[@]}"; do
             echo "incdir: $d"
-            find "$d" -maxdepth 1 -type f \( -name '*.svh' -o -name '*.vh' -o -name '*.h' \) -print 2>/dev/null \
-                | LC_ALL=C sort | while IFS= read -r h; do echo "hdr: $h"; sha256sum < "$h"; done
+            while IFS= read -r h; do HDRS+=("$h"); done < <(find "$d" -maxdepth 1 -type f \( -name '*.svh' -o -name '*.vh' -o -name '*.h' \) -print 2>/dev/null | LC_ALL=C sort)
         done
-        find "${DPI_DIRS[@]}" -type f -print 2>/dev/null \
-            | LC_ALL=C sort | while IFS= read -r f; do echo "dpi: ${f#"$ROOT"/}"; sha256sum < "$f"; done
+        sha256sum -- "$SELF" "${SOURCES[@]}" ${HDRS[@]+"${HDRS[@]}"}
+        cd "$ROOT" && find "${DPI_DIRS[@]#"$ROOT"/}" -type f -print0 2>/dev/null | LC_ALL=C sort -z | xargs -0 sha256sum --
     } | sha256sum | cut -c1-16
 )"
 

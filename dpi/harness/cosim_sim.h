@@ -7,6 +7,8 @@
 #define COSIM_SIM_H
 
 #include "Vsim.h"
+#include "cosim_model.h"
+#include "cosim_queue.h"
 #include "verilated.h"
 #if VM_TRACE
 #include "verilated_fst_c.h"
@@ -72,6 +74,29 @@ public:
         ctx_->timeInc(1);
         dump();
         cycles_++;
+    }
+
+    // The one batch policy of every host (cosim-sim, the model library):
+    // clocks up to `cycles` cycles and returns how many ran, fewer once a
+    // condition of `flags` (cosim_model_run_flags) holds after a cycle or the
+    // RTL called $finish. `after` runs after every cycle.
+    template <class After> uint64_t run(uint64_t cycles, int flags, After &&after)
+    {
+        uint64_t n = 0;
+        while (n < cycles && !got_finish()) {
+            tick();
+            n++;
+            after();
+            if (((flags & COSIM_RUN_STOP_OUTPUT) && cosim_q_out_pending()) ||
+                ((flags & COSIM_RUN_STOP_URGENT) && cosim_shim_urgent()) ||
+                ((flags & COSIM_RUN_STOP_IDLE) && cosim_shim_idle()))
+                break;
+        }
+        return n;
+    }
+    uint64_t run(uint64_t cycles, int flags)
+    {
+        return run(cycles, flags, [] {});
     }
 
     void set_reset(bool active) { top_->rst_n = active ? 0 : 1; }

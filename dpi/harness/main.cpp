@@ -73,7 +73,8 @@ void usage(FILE *f, const char *argv0)
                  "                           %s\n"
                  "  --name NAME              device name sent in HELLO (default dev0)\n"
                  "  --batch N                cycles between transport steps (default 1000); a step happens\n"
-                 "                           at once when an MMIO read completion or DMA read is queued\n"
+                 "                           at once when an MMIO read completion or DMA read is queued,\n"
+                 "                           or when the design is idle\n"
                  "  --max-cycles N           stop after N cycles, exit 0 (default 0 = unlimited)\n"
                  "  --wave FILE.fst          write an FST waveform (needs a --trace-fst build)\n"
                  "  --wave-start CYCLE       open the waveform at this cycle (default 0)\n"
@@ -253,11 +254,13 @@ public:
         core_.start();
     }
 
-    void tick()
+    // CosimSim::run, with the waveform window kept after every cycle.
+    uint64_t run(uint64_t cycles, int flags)
     {
-        core_.tick();
-        wave_maybe_open();
-        wave_maybe_close();
+        return core_.run(cycles, flags, [this] {
+            wave_maybe_open();
+            wave_maybe_close();
+        });
     }
 
     void set_reset(bool active) { core_.set_reset(active); }
@@ -338,8 +341,7 @@ int main(int argc, char **argv)
 
     // Reset.
     sim.set_reset(true);
-    for (uint64_t i = 0; i < o.reset_cycles && !g_signal; i++)
-        sim.tick();
+    sim.run(o.reset_cycles, 0);
     sim.set_reset(false);
     cosim_shim_transport(0);
 
@@ -353,11 +355,9 @@ int main(int argc, char **argv)
             }
             run = std::min<uint64_t>(run, o.max_cycles - sim.cycles());
         }
-        for (uint64_t i = 0; i < run; i++) {
-            sim.tick();
-            if (cosim_shim_urgent() || sim.got_finish())
-                break;
-        }
+        // Stop once the design is idle, not at the batch's end: a posted
+        // MMIO write must not hold the next request up for a whole batch.
+        sim.run(run, COSIM_RUN_STOP_URGENT | COSIM_RUN_STOP_IDLE);
         if (sim.got_finish()) {
             cosim_shim_transport(0);
             cosim_shim_request_stop(COSIM_EXIT_OK, "the RTL called $finish");

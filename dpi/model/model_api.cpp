@@ -89,33 +89,7 @@ void cosim_model_destroy(cosim_model *m)
 
 void cosim_model_set_reset(cosim_model *m, int active) { m->sim->set_reset(active != 0); }
 
-uint64_t cosim_model_run(cosim_model *m, uint64_t cycles, int flags)
-{
-    CosimSim &s = *m->sim;
-    uint64_t n = 0;
-    if (s.got_finish())
-        return 0;
-    if (!(flags & (COSIM_RUN_STOP_OUTPUT | COSIM_RUN_STOP_URGENT | COSIM_RUN_STOP_IDLE))) {
-        while (n < cycles && !s.got_finish()) {
-            s.tick();
-            n++;
-        }
-        return n;
-    }
-    while (n < cycles) {
-        s.tick();
-        n++;
-        if (s.got_finish())
-            break;
-        if ((flags & COSIM_RUN_STOP_OUTPUT) && cosim_q_out_pending())
-            break;
-        if ((flags & COSIM_RUN_STOP_URGENT) && cosim_shim_urgent())
-            break;
-        if ((flags & COSIM_RUN_STOP_IDLE) && cosim_shim_idle())
-            break;
-    }
-    return n;
-}
+uint64_t cosim_model_run(cosim_model *m, uint64_t cycles, int flags) { return m->sim->run(cycles, flags); }
 
 uint64_t cosim_model_cycles(const cosim_model *m) { return m->sim->cycles(); }
 

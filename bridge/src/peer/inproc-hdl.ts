@@ -157,8 +157,6 @@ export class InprocHdl {
       this.forward();
       while (!this.stopped) {
         this.forward(); // what a pushed message made the shim answer at once (PONG, ERROR)
-        // Unlike cosim-sim, stop as soon as the design is idle: the clock
-        // shares this thread with the broker, so spare cycles cost latency.
         m.run(this.runLimit(batch), RunFlag.STOP_URGENT | RunFlag.STOP_IDLE);
         this.waveStep();
         this.forward();
