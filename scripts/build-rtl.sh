@@ -165,6 +165,7 @@ SHIM="$ROOT/dpi/shim/cosim_shim.c"
 QUEUE="$ROOT/dpi/shim/cosim_queue.c"
 HARNESS="$ROOT/dpi/harness/main.cpp"
 MODEL_API="$ROOT/dpi/model/model_api.cpp"
+MODEL_FORK="$ROOT/dpi/model/model_fork.cpp"
 [ -f "$SHIM" ] || die "$SHIM missing"
 [ -f "$QUEUE" ] || die "$QUEUE missing"
 [ -f "$HARNESS" ] || die "$HARNESS missing"
@@ -280,6 +281,7 @@ check_top() {
 # symbol but cosim_model_*, so several model libraries coexist in one process.
 build_lib() {
     "$CC" -std=c11 -O2 -g -fPIC -Wall -Wextra -I"$ROOT/dpi/include" -c "$QUEUE" -o "$TMP/cosim_queue.o" || return $?
+    ${CXX:-g++} -std=c++17 -O2 -g -fPIC -Wall -Wextra -c "$MODEL_FORK" -o "$TMP/model_fork.o" || return $?
     printf 'const char *cosim_lib_top_name(void) { return "%s"; }\n' "$TOP" > "$TMP/top_name.c"
     "$CC" -std=c11 -O2 -fPIC -c "$TMP/top_name.c" -o "$TMP/top_name.o" || return $?
     verilator --cc --exe \
@@ -287,14 +289,14 @@ build_lib() {
         --prefix Vsim --top-module "$TOP" \
         --Mdir "$TMP/obj" \
         "${INCARGS[@]}" ${DEFINES[@]+"${DEFINES[@]}"} ${VFLAGS[@]+"${VFLAGS[@]}"} \
-        -CFLAGS "-fPIC -I$ROOT/dpi/include -I$ROOT/dpi/harness" \
+        -CFLAGS "-fPIC -I$ROOT/dpi/include -I$ROOT/dpi/harness -I$ROOT/dpi/model" \
         "${SOURCES[@]}" "$MODEL_API" || return $?
     check_top || return $?
     make -C "$TMP/obj" -f Vsim.mk -j "$JOBS" "${OPT_MAKE[@]}" \
         Vsim__ALL.a model_api.o verilated.o verilated_dpi.o verilated_fst_c.o verilated_threads.o || return $?
     printf '{\n  global: cosim_model_*;\n  local: *;\n};\n' > "$TMP/exports.map"
     ${CXX:-g++} -shared -o "$TMP/libcosim-model.so" \
-        "$TMP/obj/model_api.o" "$TMP/cosim_queue.o" "$TMP/top_name.o" \
+        "$TMP/obj/model_api.o" "$TMP/model_fork.o" "$TMP/cosim_queue.o" "$TMP/top_name.o" \
         -Wl,--whole-archive "$TMP/obj/Vsim__ALL.a" -Wl,--no-whole-archive \
         "$TMP/obj/verilated.o" "$TMP/obj/verilated_dpi.o" "$TMP/obj/verilated_fst_c.o" "$TMP/obj/verilated_threads.o" \
         -Wl,--version-script="$TMP/exports.map" -Wl,-Bsymbolic -Wl,--no-undefined -lz -pthread

@@ -104,6 +104,21 @@ void cosim_model_trace_close(cosim_model *m);
 void cosim_model_stats(const cosim_model *m, cosim_shim_stats *out);
 const char *cosim_model_stop_reason(const cosim_model *m);
 
+/* Snapshots, the way XiangShan's LightSSS keeps them: a fork()ed copy of the
+ * whole process, stopped, holding the model and the shim's queues as they
+ * are now (which Verilator's --savable would not). Restoring one makes every
+ * later call on `m` act on that copy, which carries on from the cycle it was
+ * taken at; the model `m` was before is left as it is, unused. A restored
+ * copy takes no snapshots; nor does a model with an open waveform.
+ * The copy runs only the thread that took it, so a multi-threaded host
+ * (Node) is fine: the copy runs nothing but this library. Copies end with
+ * cosim_model_destroy, when dropped, or when their parent process ends.
+ * Added within ABI 1: a host looks them up as optional.
+ * snapshot: an id > 0, or -1 with the reason in err. restore: 0, or -1. */
+int cosim_model_snapshot(cosim_model *m, char *err, size_t errlen);
+int cosim_model_restore(cosim_model *m, int id, char *err, size_t errlen);
+void cosim_model_snapshot_drop(cosim_model *m, int id);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,13 +3,20 @@
 // Built into libcosim-model.so by scripts/build-rtl.sh --lib; a version
 // script exports only the cosim_model_* symbols, so two libraries (two
 // designs, each with its own Verilator runtime and shim) load side by side.
+//
+// Snapshots (cosim_model_snapshot) are fork()ed copies of the process
+// (model_fork.h). Once one is restored, every call below is forwarded to it:
+// each function starts with `if (m->remote)`.
 
 #include "cosim_model.h"
 #include "cosim_queue.h"
 #include "cosim_shim.h"
 #include "cosim_sim.h"
+#include "model_fork.h"
 
 #include <cstdio>
+#include <cstring>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,11 +28,124 @@ struct cosim_model {
     std::vector<std::string> args;
     std::vector<const char *> argv;
     std::unique_ptr<CosimSim> sim;
+    std::map<int, std::unique_ptr<ForkedCopy>> snapshots;
+    int next_snapshot = 1;
+    // The restored snapshot every call goes to, and what it last said.
+    std::unique_ptr<ForkedCopy> remote;
+    std::vector<uint8_t> remote_payload; // the payload of the last peek
+    std::string remote_error;            // the snapshot's process is gone: why
+    std::string remote_reason;
 };
 
 namespace {
 cosim_model *g_live = nullptr; // one per library: the shim's queues are global
+
+enum ForkOp : uint32_t {
+    OP_RUN = 1,
+    OP_CYCLES,
+    OP_BRIDGE_CYCLE,
+    OP_SET_RESET,
+    OP_PUSH,
+    OP_PEEK,
+    OP_POP,
+    OP_STATE,
+    OP_TRACE_OPEN,
+    OP_TRACE_CLOSE,
+    OP_STATS,
+    OP_STOP_REASON,
+    OP_DESTROY,
+};
+
+// A call to the restored snapshot: its r, and its data in `out`. A snapshot
+// that is gone answers 0; state() then says ERROR and stop_reason() why.
+uint64_t forward(cosim_model *m, ForkOp op, uint64_t a = 0, uint64_t b = 0, const void *data = nullptr,
+                 size_t len = 0, std::vector<uint8_t> *out = nullptr)
+{
+    if (!m->remote_error.empty())
+        return 0;
+    ForkRequest req{op, static_cast<uint32_t>(len), a, b};
+    ForkReply rep{};
+    std::vector<uint8_t> scratch;
+    if (!m->remote->call(req, data, rep, out ? *out : scratch, m->remote_error))
+        return 0;
+    return rep.r;
 }
+
+// In a snapshot's process: the model is g_live, as it was at the fork.
+void let_go_of_siblings()
+{
+    for (auto &s : g_live->snapshots)
+        s.second->disown();
+    g_live->snapshots.clear();
+}
+
+void serve(const ForkRequest &q, const std::vector<uint8_t> &in, ForkReply &rep, std::vector<uint8_t> &out)
+{
+    cosim_model *m = g_live;
+    switch (q.op) {
+    case OP_RUN:
+        rep.r = cosim_model_run(m, q.a, static_cast<int>(q.b));
+        break;
+    case OP_CYCLES:
+        rep.r = cosim_model_cycles(m);
+        break;
+    case OP_BRIDGE_CYCLE:
+        rep.r = cosim_model_bridge_cycle(m);
+        break;
+    case OP_SET_RESET:
+        cosim_model_set_reset(m, static_cast<int>(q.a));
+        break;
+    case OP_PUSH:
+        if (q.a > in.size())
+            break;
+        rep.r = static_cast<uint64_t>(cosim_model_push(m, in.data(), q.a, in.data() + q.a, in.size() - q.a, q.b));
+        break;
+    case OP_PEEK: {
+        uint8_t hdr[40];
+        const uint8_t *payload = nullptr;
+        uint32_t plen = 0;
+        rep.r = static_cast<uint64_t>(cosim_model_peek(m, hdr, &payload, &plen));
+        if (rep.r) {
+            out.assign(hdr, hdr + sizeof hdr);
+            out.insert(out.end(), payload, payload + plen);
+        }
+        break;
+    }
+    case OP_POP:
+        cosim_model_pop(m);
+        break;
+    case OP_STATE:
+        rep.r = static_cast<uint64_t>(cosim_model_state(m));
+        break;
+    case OP_TRACE_OPEN: {
+        std::string path(in.begin(), in.end());
+        rep.r = static_cast<uint64_t>(cosim_model_trace_open(m, path.c_str()));
+        break;
+    }
+    case OP_TRACE_CLOSE:
+        cosim_model_trace_close(m);
+        break;
+    case OP_STATS: {
+        cosim_shim_stats st{};
+        cosim_model_stats(m, &st);
+        auto *p = reinterpret_cast<const uint8_t *>(&st);
+        out.assign(p, p + sizeof st);
+        break;
+    }
+    case OP_STOP_REASON: {
+        const char *r = cosim_model_stop_reason(m);
+        out.assign(r, r + std::strlen(r));
+        break;
+    }
+    case OP_DESTROY:
+        m->sim->finish(); // final blocks, and the waveform closed whole
+        rep.last = 1;
+        break;
+    default:
+        rep.last = 1; // a request this copy does not know: the parent is not ours
+    }
+}
+} // namespace
 
 extern "C" {
 
@@ -80,6 +200,11 @@ void cosim_model_destroy(cosim_model *m)
 {
     if (!m)
         return;
+    if (m->remote) {
+        forward(m, OP_DESTROY);
+        m->remote.reset();
+    }
+    m->snapshots.clear();
     m->sim->finish();
     delete m;
     if (g_live == m)
@@ -87,31 +212,72 @@ void cosim_model_destroy(cosim_model *m)
     cosim_q_reset();
 }
 
-void cosim_model_set_reset(cosim_model *m, int active) { m->sim->set_reset(active != 0); }
+void cosim_model_set_reset(cosim_model *m, int active)
+{
+    if (m->remote)
+        forward(m, OP_SET_RESET, active != 0);
+    else
+        m->sim->set_reset(active != 0);
+}
 
-uint64_t cosim_model_run(cosim_model *m, uint64_t cycles, int flags) { return m->sim->run(cycles, flags); }
+uint64_t cosim_model_run(cosim_model *m, uint64_t cycles, int flags)
+{
+    return m->remote ? forward(m, OP_RUN, cycles, static_cast<uint64_t>(flags)) : m->sim->run(cycles, flags);
+}
 
-uint64_t cosim_model_cycles(const cosim_model *m) { return m->sim->cycles(); }
+uint64_t cosim_model_cycles(const cosim_model *m)
+{
+    return m->remote ? forward(const_cast<cosim_model *>(m), OP_CYCLES) : m->sim->cycles();
+}
 
-uint64_t cosim_model_bridge_cycle(const cosim_model *) { return cosim_shim_cycle(); }
+uint64_t cosim_model_bridge_cycle(const cosim_model *m)
+{
+    return m->remote ? forward(const_cast<cosim_model *>(m), OP_BRIDGE_CYCLE) : cosim_shim_cycle();
+}
 
-int cosim_model_push(cosim_model *, const uint8_t *hdr, size_t hdr_len, const uint8_t *payload, size_t payload_len,
+int cosim_model_push(cosim_model *m, const uint8_t *hdr, size_t hdr_len, const uint8_t *payload, size_t payload_len,
                      size_t nframes)
 {
+    if (m->remote) {
+        std::vector<uint8_t> frames(hdr, hdr + hdr_len);
+        if (payload_len)
+            frames.insert(frames.end(), payload, payload + payload_len);
+        return static_cast<int>(forward(m, OP_PUSH, hdr_len, nframes, frames.data(), frames.size()));
+    }
     return cosim_q_push(hdr, hdr_len, payload, payload_len, nframes, 0);
 }
 
-int cosim_model_peek(cosim_model *, uint8_t hdr[40], const uint8_t **payload, uint32_t *payload_len)
+int cosim_model_peek(cosim_model *m, uint8_t hdr[40], const uint8_t **payload, uint32_t *payload_len)
 {
+    if (m->remote) {
+        std::vector<uint8_t> &b = m->remote_payload;
+        if (!forward(m, OP_PEEK, 0, 0, nullptr, 0, &b) || b.size() < 40)
+            return 0;
+        std::memcpy(hdr, b.data(), 40);
+        *payload = b.data() + 40;
+        *payload_len = static_cast<uint32_t>(b.size() - 40);
+        return 1;
+    }
     if (cosim_q_out_count() == 0)
         cosim_q_flush();
     return cosim_q_out_peek(hdr, payload, payload_len);
 }
 
-void cosim_model_pop(cosim_model *) { cosim_q_out_pop(); }
+void cosim_model_pop(cosim_model *m)
+{
+    if (m->remote)
+        forward(m, OP_POP);
+    else
+        cosim_q_out_pop();
+}
 
 int cosim_model_state(const cosim_model *m)
 {
+    if (m->remote) {
+        auto *mm = const_cast<cosim_model *>(m);
+        int s = static_cast<int>(forward(mm, OP_STATE));
+        return mm->remote_error.empty() ? s : COSIM_STATE_STOPPING | COSIM_STATE_ERROR;
+    }
     int s = 0;
     if (cosim_shim_idle())
         s |= COSIM_STATE_IDLE;
@@ -130,13 +296,83 @@ int cosim_model_state(const cosim_model *m)
 
 int cosim_model_trace_open(cosim_model *m, const char *path)
 {
-    return path && m->sim->trace_open(path) ? 0 : -1;
+    if (!path)
+        return -1;
+    if (m->remote)
+        return m->remote_error.empty() && forward(m, OP_TRACE_OPEN, 0, 0, path, std::strlen(path)) == 0 ? 0 : -1;
+    return m->sim->trace_open(path) ? 0 : -1;
 }
 
-void cosim_model_trace_close(cosim_model *m) { m->sim->trace_close(); }
+void cosim_model_trace_close(cosim_model *m)
+{
+    if (m->remote)
+        forward(m, OP_TRACE_CLOSE);
+    else
+        m->sim->trace_close();
+}
 
-void cosim_model_stats(const cosim_model *, cosim_shim_stats *out) { cosim_shim_get_stats(out); }
+void cosim_model_stats(const cosim_model *m, cosim_shim_stats *out)
+{
+    if (m->remote) {
+        std::vector<uint8_t> b;
+        *out = cosim_shim_stats{};
+        forward(const_cast<cosim_model *>(m), OP_STATS, 0, 0, nullptr, 0, &b);
+        if (b.size() == sizeof *out)
+            std::memcpy(out, b.data(), sizeof *out);
+        return;
+    }
+    cosim_shim_get_stats(out);
+}
 
-const char *cosim_model_stop_reason(const cosim_model *) { return cosim_shim_stop_reason(); }
+const char *cosim_model_stop_reason(const cosim_model *m)
+{
+    if (m->remote) {
+        auto *mm = const_cast<cosim_model *>(m);
+        if (mm->remote_error.empty()) {
+            std::vector<uint8_t> b;
+            forward(mm, OP_STOP_REASON, 0, 0, nullptr, 0, &b);
+            mm->remote_reason.assign(b.begin(), b.end());
+        }
+        return mm->remote_error.empty() ? mm->remote_reason.c_str() : mm->remote_error.c_str();
+    }
+    return cosim_shim_stop_reason();
+}
+
+int cosim_model_snapshot(cosim_model *m, char *err, size_t errlen)
+{
+    const char *why = nullptr;
+    std::string e;
+    if (m->remote)
+        why = "a restored snapshot takes no snapshots of its own: restore another one instead";
+    else if (m->sim->trace_is_open())
+        why = "a waveform is open (the copy and the model would write the same file): close it first";
+    else if (auto copy = ForkedCopy::spawn(let_go_of_siblings, serve, e)) {
+        const int id = m->next_snapshot++;
+        m->snapshots[id] = std::move(copy);
+        return id;
+    } else
+        why = e.c_str();
+    if (err && errlen)
+        std::snprintf(err, errlen, "%s", why);
+    return -1;
+}
+
+int cosim_model_restore(cosim_model *m, int id, char *err, size_t errlen)
+{
+    auto it = m->snapshots.find(id);
+    if (it == m->snapshots.end()) {
+        if (err && errlen)
+            std::snprintf(err, errlen, "no snapshot %d (dropped, restored already, or never taken)", id);
+        return -1;
+    }
+    if (m->sim->trace_is_open())
+        m->sim->trace_close();
+    m->remote = std::move(it->second); // the one restored before, if any, is killed
+    m->snapshots.erase(it);
+    m->remote_error.clear();
+    return 0;
+}
+
+void cosim_model_snapshot_drop(cosim_model *m, int id) { m->snapshots.erase(id); }
 
 } // extern "C"

@@ -47,6 +47,10 @@ struct Lib {
     void (*trace_close)(cosim_model *) = nullptr;
     void (*stats)(const cosim_model *, cosim_shim_stats *) = nullptr;
     const char *(*stop_reason)(const cosim_model *) = nullptr;
+    // optional: added within ABI 1
+    int (*snapshot)(cosim_model *, char *, size_t) = nullptr;
+    int (*restore)(cosim_model *, int, char *, size_t) = nullptr;
+    void (*snapshot_drop)(cosim_model *, int) = nullptr;
 };
 
 std::map<std::string, std::shared_ptr<Lib>> g_libs;
@@ -93,6 +97,9 @@ std::shared_ptr<Lib> load(const std::string &path)
     bind(*l, l->stats, "cosim_model_stats");
     bind(*l, l->stop_reason, "cosim_model_stop_reason");
     l->bridge_cycle = reinterpret_cast<decltype(l->bridge_cycle)>(dlsym(l->handle, "cosim_model_bridge_cycle"));
+    l->snapshot = reinterpret_cast<decltype(l->snapshot)>(dlsym(l->handle, "cosim_model_snapshot"));
+    l->restore = reinterpret_cast<decltype(l->restore)>(dlsym(l->handle, "cosim_model_restore"));
+    l->snapshot_drop = reinterpret_cast<decltype(l->snapshot_drop)>(dlsym(l->handle, "cosim_model_snapshot_drop"));
     g_libs[key] = l;
     return l;
 }
@@ -115,6 +122,9 @@ public:
                                InstanceMethod<&Model::Stats>("stats"),
                                InstanceMethod<&Model::StopReason>("stopReason"),
                                InstanceMethod<&Model::Top>("top"),
+                               InstanceMethod<&Model::Snapshot>("snapshot"),
+                               InstanceMethod<&Model::Restore>("restore"),
+                               InstanceMethod<&Model::DropSnapshot>("dropSnapshot"),
                                InstanceMethod<&Model::Close>("close"),
                            });
     }
@@ -315,6 +325,44 @@ private:
     }
 
     Napi::Value Top(const Napi::CallbackInfo &info) { return Napi::String::New(info.Env(), lib_->top()); }
+
+    void need_snapshots(const Napi::CallbackInfo &info)
+    {
+        if (!lib_->snapshot || !lib_->restore || !lib_->snapshot_drop)
+            throw Napi::Error::New(info.Env(), lib_->path + " predates snapshots (cosim_model_snapshot): rebuild it "
+                                                            "with scripts/build-rtl.sh --lib");
+    }
+
+    // snapshot() -> id: a fork()ed copy of this process holding the model as it is now
+    Napi::Value Snapshot(const Napi::CallbackInfo &info)
+    {
+        cosim_model *m = live(info);
+        need_snapshots(info);
+        char err[256] = "";
+        int id = lib_->snapshot(m, err, sizeof err);
+        if (id < 0)
+            throw Napi::Error::New(info.Env(), std::string("cannot take a snapshot: ") + err);
+        return Napi::Number::New(info.Env(), id);
+    }
+
+    // restore(id): the model carries on from that snapshot
+    Napi::Value Restore(const Napi::CallbackInfo &info)
+    {
+        cosim_model *m = live(info);
+        need_snapshots(info);
+        char err[256] = "";
+        if (lib_->restore(m, info.Length() > 0 ? info[0].ToNumber().Int32Value() : -1, err, sizeof err) != 0)
+            throw Napi::Error::New(info.Env(), std::string("cannot restore: ") + err);
+        return info.Env().Undefined();
+    }
+
+    Napi::Value DropSnapshot(const Napi::CallbackInfo &info)
+    {
+        cosim_model *m = live(info);
+        need_snapshots(info);
+        lib_->snapshot_drop(m, info.Length() > 0 ? info[0].ToNumber().Int32Value() : -1);
+        return info.Env().Undefined();
+    }
 
     Napi::Value Close(const Napi::CallbackInfo &info)
     {

@@ -69,6 +69,30 @@ test('one byte of one recorded DMA write changed: divergence at that message, ex
   assert.match(r.stdout, /^ {2}got: {6}DMA_WRITE /m);
 });
 
+test('--wave-last: the waveform of the cycles before the divergence, from the snapshot before them', async () => {
+  const file = path.join(tmp, 'changed.trace');
+  const wave = path.join(tmp, 'waves', 'last.fst');
+  const r = await cosimCli(['replay', file, '--device', 'example', '--wave', wave, '--wave-last', '3000', '--snapshot-every', '2000']);
+  assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+  const d = /^divergence at device->host message #\d+ \(cycle (\d+)\)/m.exec(r.stdout);
+  const stop = /^replay stopped at cycle (\d+)/m.exec(r.stdout);
+  const snap = /^note: waveform from the snapshot at cycle (\d+): (\d+) cycles clocked again before its window$/m.exec(r.stdout);
+  const w = /^waveform: cycles (\d+)\.\.(\d+) in /m.exec(r.stdout);
+  assert.ok(d && stop && snap && w, r.stdout);
+  const [divergedAt, stoppedAt, snapAt, from, to] = [d[1], stop[1], snap[1], w[1], w[2]].map(BigInt);
+  // The replay stops at the cycle the differing write came; the window is the 3000 cycles up to there.
+  assert.ok(stoppedAt >= divergedAt && stoppedAt - divergedAt < 16n, `stopped at ${stoppedAt}, divergence at ${divergedAt}`);
+  assert.ok(from >= stoppedAt - 3000n - 2n && from <= stoppedAt - 3000n + 2n, `window from ${from}`);
+  assert.ok(to >= stoppedAt && to <= stoppedAt + 4n, `window to ${to}`);
+  // From the last snapshot at or before the window (one every 2000 cycles), not from cycle 0.
+  assert.ok(snapAt <= from && from - snapAt <= 2000n + 1000n, `snapshot at ${snapAt}, window from ${from}`);
+  assert.ok(divergedAt < 5000n || snapAt > 0n, 'a snapshot past cycle 0 was used');
+  const fst = new FstFile(wave);
+  assert.ok(fst.header.startTime <= 2n * from + 8n && fst.header.startTime >= 2n * from - 8n, `FST starts at ${fst.header.startTime}`);
+  assert.ok(fst.header.endTime >= fstTime(divergedAt), `FST ends at ${fst.header.endTime}, before the divergence`);
+  assert.match(fs.readFileSync(wave.replace(/\.fst$/, '.gtkw'), 'utf8'), /^\[markername\] [A-Z]divergence at #\d+$/m);
+});
+
 test('a trace of another device: the CONF fields that differ are named, exit 2', async () => {
   const r = await cosimCli(['replay', simTrace, '--hdl', 'inproc:axi_test']);
   assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);

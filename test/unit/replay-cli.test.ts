@@ -36,6 +36,10 @@ test('bad usage and unreadable traces exit 2 before any build, naming the proble
     [[file, '--device', 'example', '--test', 'x'], /no test 'x' in the trace; its tests: none/],
     [[file, '--device', 'example', '--sim', '/bin/true'], /\/bin\/true: not a build of scripts\/build-rtl\.sh/],
     [[file, '--device', 'example', '--max-cycles', 'soon'], /--max-cycles: 'soon' is not a cycle number/],
+    [[file, '--device', 'example', '--wave-last', '1000'], /--wave-last: give the waveform file with --wave FILE\.fst/],
+    [[file, '--device', 'example', '--wave', path.join(tmp, 'w.fst'), '--wave-last', '1000', '--wave-from', '5'], /--wave-last picks the window itself/],
+    [[file, '--device', 'example', '--wave', path.join(tmp, 'w.fst'), '--wave-last', '0'], /--wave-last: 0 cycles make no waveform/],
+    [[file, '--device', 'example', '--wave', path.join(tmp, 'w.fst'), '--wave-last', '10', '--snapshot-every', '0'], /--snapshot-every: 0 is not a number of cycles/],
   ];
   for (const [args, err] of cases) {
     const r = cosim('replay', ...args);

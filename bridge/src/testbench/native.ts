@@ -24,6 +24,9 @@ interface AddonModel {
   stats(): ModelStats;
   stopReason(): string;
   top(): string;
+  snapshot(): number;
+  restore(id: number): void;
+  dropSnapshot(id: number): void;
   close(): void;
 }
 
@@ -168,6 +171,25 @@ export class NativeModel {
 
   stopReason(): string {
     return this.m.stopReason();
+  }
+
+  /**
+   * A snapshot of the model as it is now: a fork()ed copy of this process,
+   * stopped (dpi/include/cosim_model.h). Throws while a waveform is open and
+   * on a restored model.
+   */
+  snapshot(): number {
+    return this.m.snapshot();
+  }
+
+  /** Carries on from a snapshot: every later call acts on its copy, from the cycle it was taken at. */
+  restore(id: number): void {
+    this.m.restore(id);
+  }
+
+  /** Ends a snapshot's copy. */
+  dropSnapshot(id: number): void {
+    this.m.dropSnapshot(id);
   }
 
   close(): void {

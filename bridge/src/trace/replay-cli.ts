@@ -12,7 +12,7 @@ import { MsgType } from '../protocol/wire';
 import { resolveModel } from '../testbench/native';
 import { Dir, readTrace, TraceError, Txn } from './format';
 import { GtkwMarker, writeGtkw } from './gtkw';
-import { fstTime, planReplay, replay, ReplayInputError, ReplayPlan, replayReport, ReplayResult } from './replay';
+import { DEFAULT_SNAPSHOT_EVERY, fstTime, planReplay, replay, ReplayInputError, ReplayPlan, replayReport, ReplayResult } from './replay';
 
 export const REPLAY_EXIT = { SAME: 0, DIVERGED: 1, USAGE: 2, NO_BUILD: 125 } as const;
 
@@ -31,6 +31,8 @@ export const REPLAY: Command = {
     wave: { type: 'string', arg: 'FILE.fst', help: 'write an FST waveform, and FILE.gtkw for GTKWave (the bridge channels grouped, markers at the last transactions or the divergence)' },
     'wave-from': { type: 'string', arg: 'CYCLE', help: 'first bridge cycle of the waveform (default: 0, or the test\'s first)' },
     'wave-to': { type: 'string', arg: 'CYCLE', help: "last bridge cycle of the waveform (default: the end, or the test's last)" },
+    'wave-last': { type: 'string', arg: 'CYCLES', help: 'instead of a window given up front: the waveform of the last CYCLES cycles before the replay stopped (at the divergence, or the end); the replay keeps fork() snapshots of the model and runs that window again from the nearest one' },
+    'snapshot-every': { type: 'string', arg: 'CYCLES', help: 'with --wave-last: cycles between two snapshots', default: String(DEFAULT_SNAPSHOT_EVERY) },
     'reset-cycles': { type: 'string', arg: 'N', help: 'cycles rst_n is held low at start, as the simulator that recorded did', default: String(RESET_CYCLES) },
     'max-cycles': { type: 'string', arg: 'CYCLE', help: 'bridge cycle at which to give up waiting for an expected message (default: the last recorded cycle + 1000000)' },
     'log-level': { type: 'string', arg: 'LEVEL', help: "the shim's log level inside the model (stderr): error, warn, info, debug", default: 'warn' },
@@ -196,14 +198,20 @@ export interface WaveReplay {
 }
 
 /** Replays one trace (optionally one test of it) against a model library, with a waveform and its .gtkw. */
-export function replayToWave(plan: ReplayPlan, lib: string, o: { wave?: string; waveFrom?: bigint; waveTo?: bigint; resetCycles?: number; maxCycles?: bigint; logLevel?: string; plusargs?: string[] }): WaveReplay {
-  const win = plan.test !== undefined ? testWindow(plan) : undefined;
+export function replayToWave(
+  plan: ReplayPlan,
+  lib: string,
+  o: { wave?: string; waveFrom?: bigint; waveTo?: bigint; waveLast?: bigint; snapshotEvery?: bigint; resetCycles?: number; maxCycles?: bigint; logLevel?: string; plusargs?: string[] },
+): WaveReplay {
+  const win = plan.test !== undefined && o.waveLast === undefined ? testWindow(plan) : undefined;
   const result = replay(plan, lib, {
     resetCycles: o.resetCycles,
     maxCycles: o.maxCycles,
     wave: o.wave,
     waveFrom: o.waveFrom ?? win?.from,
     waveTo: o.waveTo ?? win?.to,
+    waveLast: o.waveLast,
+    snapshotEvery: o.snapshotEvery,
     logLevel: o.logLevel,
     plusargs: o.plusargs,
   });
@@ -247,9 +255,17 @@ export async function runReplay(v: Values, pos: string[]): Promise<number> {
     }
     const level = str(v['log-level']);
     if (level !== undefined && !['error', 'warn', 'info', 'debug'].includes(level)) throw new UsageError(`--log-level: '${level}' is not error, warn, info or debug`);
+    const waveLast = cycleOpt(v['wave-last'], 'wave-last');
+    if (waveLast !== undefined && v.wave === undefined) throw new UsageError('--wave-last: give the waveform file with --wave FILE.fst');
+    if (waveLast !== undefined && (v['wave-from'] !== undefined || v['wave-to'] !== undefined)) throw new UsageError('--wave-last picks the window itself: --wave-from and --wave-to do not go with it');
+    if (waveLast === 0n) throw new UsageError('--wave-last: 0 cycles make no waveform');
+    const snapshotEvery = cycleOpt(v['snapshot-every'], 'snapshot-every');
+    if (snapshotEvery === 0n) throw new UsageError('--snapshot-every: 0 is not a number of cycles between snapshots');
     const runOpts = {
       waveFrom: cycleOpt(v['wave-from'], 'wave-from'),
       waveTo: cycleOpt(v['wave-to'], 'wave-to'),
+      waveLast,
+      snapshotEvery,
       resetCycles: intOpt(v['reset-cycles'], 'reset-cycles', 1),
       maxCycles: cycleOpt(v['max-cycles'], 'max-cycles'),
     };

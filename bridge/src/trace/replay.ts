@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { decodeConf, DeviceConf } from '../protocol/conf';
 import { describe, encode, Message, MsgType } from '../protocol/wire';
 import { RESET_CYCLES } from '../defaults';
-import { NativeModel, StateBit } from '../testbench/native';
+import { NativeModel, RunFlag, StateBit } from '../testbench/native';
 import { deviceId, Dir, HDL_JOINED, RecordKind, testNames, Trace, Txn, transactions } from './format';
 
 /** The trace cannot be replayed as asked (exit status 2): bad input, not a divergence. */
@@ -30,6 +30,8 @@ export class ReplayInputError extends Error {}
 const CHUNK = 100_000;
 /** Cycles the default cycle limit adds after the last recorded cycle. */
 export const DEFAULT_EXTRA_CYCLES = 1_000_000n;
+/** With waveLast: cycles between two snapshots (a waveform re-clocks fewer than this before its window). */
+export const DEFAULT_SNAPSHOT_EVERY = 1_000_000n;
 
 /** FST time of the rising clock edge at which the bridge took in, or handed out, a message of bridge cycle c (two time units per clock). */
 export function fstTime(cycle: bigint): bigint {
@@ -231,6 +233,15 @@ export interface ReplayRunOptions {
   wave?: string;
   waveFrom?: bigint;
   waveTo?: bigint;
+  /**
+   * Instead of a window given up front: the waveform of the last `waveLast`
+   * cycles before the replay stopped (at a divergence, or at the end). The
+   * replay runs without a waveform, keeping fork() snapshots of the model
+   * every `snapshotEvery` cycles; at the end it carries on from the last
+   * snapshot before that window, with the waveform on.
+   */
+  waveLast?: bigint;
+  snapshotEvery?: bigint;
 }
 
 export interface Divergence {
@@ -312,8 +323,14 @@ export function replay(plan: ReplayPlan, libPath: string, o: ReplayRunOptions & 
   let wave: ReplayResult['wave'];
   let waveOpen = false;
   let waveDone = !o.wave;
-  const waveFrom = o.waveFrom ?? 0n;
-  const waveTo = o.waveTo;
+  let waveFrom = o.waveFrom ?? 0n;
+  let waveTo = o.waveTo;
+  if (o.waveLast !== undefined && (o.waveFrom !== undefined || o.waveTo !== undefined)) throw new Error('replay: waveLast excludes waveFrom and waveTo');
+  // With waveLast, no waveform until the end: snapshots instead.
+  if (o.waveLast !== undefined) waveDone = true;
+  let next = 0; // the next message of plan.inject
+  const snaps: { id: number; cycle: bigint; next: number }[] = [];
+  const every = o.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
   const bridge = (): bigint => (model.cycles === 0n ? -1n : model.bridgeCycle());
 
   // Comparison state.
@@ -499,10 +516,23 @@ export function replay(plan: ReplayPlan, libPath: string, o: ReplayRunOptions & 
     wave!.toCycle = bridge();
   };
 
+  /** With waveLast: a snapshot every `every` cycles, keeping those a window of the last waveLast cycles may start from. */
+  const snapshotStep = () => {
+    if (o.waveLast === undefined || !comparing) return;
+    const b = bridge();
+    const last = snaps.at(-1);
+    if (last && b - last.cycle < every) return;
+    snaps.push({ id: model.snapshot(), cycle: b, next });
+    let keep = 0;
+    for (let i = 0; i < snaps.length; i++) if (snaps[i].cycle <= b - o.waveLast) keep = i;
+    for (const s of snaps.splice(0, keep)) model.dropSnapshot(s.id);
+  };
+
   /** Clocks until the bridge cycle is `target` (or the limit), comparing on the way. */
   const advanceTo = (target: bigint) => {
     for (;;) {
       waveStep();
+      snapshotStep();
       const ticks = model.cycles;
       const b = bridge();
       if (b >= target || b >= limit) return;
@@ -514,25 +544,18 @@ export function replay(plan: ReplayPlan, libPath: string, o: ReplayRunOptions & 
         const edge = waveOpen ? (waveTo !== undefined ? waveTo + 2n : undefined) : waveFrom - 2n;
         if (edge !== undefined && edge > b && edge - b < n) n = edge - b;
       }
-      const ran = model.run(Number(n));
+      // With waveLast, stopping at each message sent: the divergence is seen at its own cycle, where the window ends.
+      const ran = model.run(Number(n), o.waveLast !== undefined ? RunFlag.STOP_OUTPUT : 0);
       if (model.cycles >= resetCycles) model.setReset(false);
       drain();
-      if (ran < Number(n) && !(model.state() & StateBit.FINISHED)) throw new Error(`the model ran ${ran} of ${n} cycles`);
+      if (ran === 0 && !(model.state() & StateBit.FINISHED)) throw new Error(`the model ran 0 of ${n} cycles`);
     }
   };
 
-  let divergence: Divergence | undefined;
-  try {
-    // Time 0: HELLO and CONF, the device announcing itself.
-    waveStep();
-    const first = model.drain();
-    const confMsg = first.find((m) => m.type === MsgType.CONF);
-    if (!confMsg) throw new ReplayInputError(`the RTL (${libPath}) announced no CONF at time 0`);
-    const diff = confDiff(plan.conf!.conf, decodeConf(confMsg.payload));
-    if (diff.length) throw new ReplayInputError(`CONF differs from the trace: ${diff.join('; ')}: the trace is of another device (or the RTL's identity changed)`);
-    for (const m of first) if (m.type !== MsgType.CONF) onMessage(m);
-    model.setReset(true);
-    for (const t of plan.inject) {
+  /** Injects plan.inject from `next` on, each at its stamp, up to the messages stamped `until` (all without). */
+  const injectUpTo = (until: bigint | undefined) => {
+    for (; next < plan.inject.length && (until === undefined || plan.inject[next].cycle! <= until); next++) {
+      const t = plan.inject[next];
       advanceTo(t.cycle!);
       const b = bridge();
       if (b > t.cycle!) {
@@ -550,9 +573,47 @@ export function replay(plan: ReplayPlan, libPath: string, o: ReplayRunOptions & 
         });
       }
       model.pushFrames(encode(t.msg));
-      injected++;
+      if (comparing) injected++;
       drain();
     }
+  };
+
+  /** With waveLast: the waveform of the cycles up to `stopAt`, from the last snapshot before them. */
+  const waveFromSnapshot = (stopAt: bigint) => {
+    const from = stopAt > o.waveLast! ? stopAt - o.waveLast! : 0n;
+    let s = snaps[0];
+    for (const x of snaps) if (x.cycle <= from) s = x;
+    if (!s) return;
+    for (const x of snaps) if (x !== s) model.dropSnapshot(x.id);
+    snaps.length = 0;
+    model.restore(s.id);
+    notes.push(`waveform from the snapshot at cycle ${s.cycle < 0n ? 0n : s.cycle}: ${from - (s.cycle < 0n ? 0n : s.cycle)} cycles clocked again before its window`);
+    comparing = false;
+    waveFrom = from;
+    waveTo = stopAt;
+    waveDone = false;
+    next = s.next;
+    try {
+      injectUpTo(stopAt);
+      advanceTo(stopAt + 2n);
+    } catch (e) {
+      if (!(e instanceof Diverged)) throw e; // the RTL stopping again where it stopped: the window ends there
+    }
+    closeWave();
+  };
+
+  let divergence: Divergence | undefined;
+  try {
+    // Time 0: HELLO and CONF, the device announcing itself.
+    waveStep();
+    const first = model.drain();
+    const confMsg = first.find((m) => m.type === MsgType.CONF);
+    if (!confMsg) throw new ReplayInputError(`the RTL (${libPath}) announced no CONF at time 0`);
+    const diff = confDiff(plan.conf!.conf, decodeConf(confMsg.payload));
+    if (diff.length) throw new ReplayInputError(`CONF differs from the trace: ${diff.join('; ')}: the trace is of another device (or the RTL's identity changed)`);
+    for (const m of first) if (m.type !== MsgType.CONF) onMessage(m);
+    model.setReset(true);
+    injectUpTo(undefined);
     // Then clock until every expected message came.
     while (unit < plan.units.length || serialAt < serial.data.length) {
       const b = bridge();
@@ -593,6 +654,14 @@ export function replay(plan: ReplayPlan, libPath: string, o: ReplayRunOptions & 
     }
   }
   const cycles = bridge();
+  if (o.waveLast !== undefined && o.wave) {
+    try {
+      waveFromSnapshot(cycles);
+    } catch (e) {
+      model.close();
+      throw e;
+    }
+  }
   model.close();
   return { device: plan.device, test: plan.test, divergence, injected, matched: matched + (serialAt > 0 ? plan.serial.parts.filter((p) => p.start < serialAt).length : 0), cycles: cycles < 0n ? 0n : cycles, wallMs: performance.now() - t0, notes, wave };
 }
