@@ -10,7 +10,7 @@
 // Threads: Verilator wants the thread that constructs a model to evaluate it.
 // Every call here runs on the JavaScript thread that created the Model, and
 // is refused from any other. run() is bounded by its cycle count: the
-// TypeScript side (bridge/src/testbench/native.ts) runs in batches and yields
+// TypeScript side (bridge/src/model/native.ts) runs in batches and yields
 // to the event loop between them.
 #include <napi.h>
 

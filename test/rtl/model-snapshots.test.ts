@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { EX } from '../../bridge/src/example-device';
 import { describe, message, MsgType } from '../../bridge/src/protocol/wire';
-import { NativeModel, resolveModel, RunFlag, StateBit } from '../../bridge/src/testbench/native';
+import { NativeModel, resolveModel, RunFlag, StateBit } from '../../bridge/src/model/native';
 
 /** This process's children, by pid. */
 const children = () =>

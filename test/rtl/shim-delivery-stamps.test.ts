@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { EX } from '../../bridge/src/example-device';
-import { NativeModel, resolveModel } from '../../bridge/src/testbench/native';
+import { NativeModel, resolveModel } from '../../bridge/src/model/native';
 import { checkDelivered, deliveredCycles, encode, ErrorCode, Flag, MAX_STAMPS, message, Message, MsgType } from '../../bridge/src/protocol/wire';
 
 let m: NativeModel;

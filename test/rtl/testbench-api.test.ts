@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { EX } from '../../bridge/src/example-device';
 import { Dut, resolveModel, useDut } from '../../bridge/src/testbench';
-import { loadAddon, RunFlag, StateBit } from '../../bridge/src/testbench/native';
+import { loadAddon, RunFlag, StateBit } from '../../bridge/src/model/native';
 import { repoRoot } from '../../bridge/src/orchestrate/process';
 
 const dut = useDut('example', { logLevel: 'error', fresh: true });

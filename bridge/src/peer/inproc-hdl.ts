@@ -12,7 +12,7 @@
 // (setImmediate) and clock on. Every model call happens on this thread.
 import { AttachedPeer, Broker } from '../broker/broker';
 import { encode, message, MsgType } from '../protocol/wire';
-import { NativeModel, resolveModel, RunFlag, StateBit } from '../testbench/native';
+import { NativeModel, resolveModel, RunFlag, StateBit } from '../model/native';
 import { Logger } from '../util/log';
 import { RESET_CYCLES } from '../defaults';
 

@@ -24,7 +24,7 @@ import { AccessSize, HostEvents, HostSide, mmioReadRequest, mmioReadValue, mmioW
 import { PeerError } from '../peer/peer-link';
 import { createLogger, Logger } from '../util/log';
 import { RESET_CYCLES } from '../defaults';
-import { NativeModel, NativeModelOptions, resolveModel, RunFlag, StateBit } from './native';
+import { NativeModel, NativeModelOptions, resolveModel, RunFlag, StateBit } from '../model/native';
 
 export interface DutOptions extends NativeModelOptions {
   /** Simulated host memory the design's DMA reads and writes (default: a fresh 4 GiB sparse one). */

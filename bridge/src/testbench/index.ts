@@ -6,8 +6,8 @@ import { Dut, DutOptions } from './dut';
 export { Dut, Mmio, Wave } from './dut';
 export type { DutEvents, DutOptions, IntxEvent, MsixEvent, UntilOptions } from './dut';
 export type { CfgState } from '../protocol/wire';
-export { NativeModel, resolveModel } from './native';
-export type { ModelStats, NativeModelOptions } from './native';
+export { NativeModel, resolveModel } from '../model/native';
+export type { ModelStats, NativeModelOptions } from '../model/native';
 export { HostMemory } from '../peer/host-memory';
 export type { AccessSize } from '../peer/host-side';
 

@@ -9,7 +9,7 @@ import { inprocSpec } from '../peer/inproc-hdl';
 import { builtinNames, builtinProjects, Project, ProjectError, resolveProject } from '../project/project';
 import { buildProjectRtl } from '../project/rtl';
 import { MsgType } from '../protocol/wire';
-import { resolveModel } from '../testbench/native';
+import { resolveModel } from '../model/native';
 import { Dir, readTrace, TraceError, Txn } from './format';
 import { GtkwMarker, writeGtkw } from './gtkw';
 import { DEFAULT_SNAPSHOT_EVERY, fstTime, planReplay, replay, ReplayInputError, ReplayPlan, replayReport, ReplayResult } from './replay';

@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { decodeConf, DeviceConf } from '../protocol/conf';
 import { describe, encode, Message, MsgType } from '../protocol/wire';
 import { RESET_CYCLES } from '../defaults';
-import { NativeModel, RunFlag, StateBit } from '../testbench/native';
+import { NativeModel, RunFlag, StateBit } from '../model/native';
 import { deviceId, Dir, HDL_JOINED, RecordKind, testNames, Trace, Txn, transactions } from './format';
 
 /** The trace cannot be replayed as asked (exit status 2): bad input, not a divergence. */
