@@ -1,9 +1,14 @@
 /*
- * Round-trip baselines for the benchmark (test/bench/mmio-rtt.bench.ts).
+ * Round-trip baselines for the benchmarks (test/bench/mmio-rtt.bench.ts,
+ * test/bench/dma-throughput.bench.ts).
  *
  *   zmq_rtt router-echo EP          ROUTER that echoes every message back
  *   zmq_rtt dealer EP N             DEALER: N round trips of a 40-byte frame,
  *                                   prints "p50_us=.. p99_us=.. n=N"
+ *   zmq_rtt dealer-window EP SIZE WINDOW N
+ *                                   DEALER: N echoes of a SIZE-byte message,
+ *                                   WINDOW of them in flight; prints
+ *                                   "mb_per_s=.. n=N" (bytes echoed per second)
  *   zmq_rtt hdl-echo EP NAME        an HDL peer in C: announces a 4 KiB BAR0 and
  *                                   completes every MMIO read at once, so the
  *                                   broker's own cost can be told from the RTL's
@@ -94,6 +99,33 @@ static int dealer(void *ctx, const char *ep, int n)
     qsort(lat, (size_t)n, sizeof *lat, cmp_double);
     printf("p50_us=%.2f p99_us=%.2f n=%d\n", lat[n / 2], lat[(int)(n * 0.99)], n);
     free(lat);
+    zmq_close(s);
+    return 0;
+}
+
+static int dealer_window(void *ctx, const char *ep, int size, int window, int n)
+{
+    void *s = socket_at(ctx, ZMQ_DEALER, ep, 0);
+    uint8_t *msg = calloc((size_t)size, 1), *back = malloc((size_t)size);
+    int timeout = COSIM_DEFAULT_PEER_TIMEOUT_MS;
+    zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    int sent = 0, got = 0;
+    double t0 = now_us();
+    while (got < n) {
+        while (sent < n && sent - got < window) {
+            zmq_send(s, msg, (size_t)size, 0);
+            sent++;
+        }
+        if (zmq_recv(s, back, (size_t)size, 0) < 0) {
+            fprintf(stderr, "zmq_rtt: echo %d of %d did not come back from %s within %d ms\n", got + 1, n, ep, timeout);
+            return 1;
+        }
+        got++;
+    }
+    double secs = (now_us() - t0) / 1e6;
+    printf("mb_per_s=%.1f n=%d size=%d window=%d\n", (double)n * size / secs / 1e6, n, size, window);
+    free(msg);
+    free(back);
     zmq_close(s);
     return 0;
 }
@@ -218,9 +250,12 @@ int main(int argc, char **argv)
     if (argc == 3 && !strcmp(argv[1], "router-echo")) rc = router_echo(ctx, argv[2]);
     else if (argc == 4 && !strcmp(argv[1], "dealer")) rc = dealer(ctx, argv[2], atoi(argv[3]) > 0 ? atoi(argv[3]) : 1000);
     else if (argc == 4 && !strcmp(argv[1], "hdl-echo")) rc = hdl_echo(ctx, argv[2], argv[3]);
+    else if (argc == 6 && !strcmp(argv[1], "dealer-window") && atoi(argv[3]) > 0 && atoi(argv[4]) > 0 && atoi(argv[5]) > 0)
+        rc = dealer_window(ctx, argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
     else if (argc == 7 && !strcmp(argv[1], "qemu-reads"))
         rc = qemu_reads(ctx, argv[2], argv[3], atoi(argv[4]) > 0 ? atoi(argv[4]) : 1000, atoi(argv[5]), strtoull(argv[6], NULL, 0));
-    else fprintf(stderr, "usage: zmq_rtt router-echo EP | dealer EP N | hdl-echo EP NAME | qemu-reads EP NAME N BAR OFF\n");
+    else fprintf(stderr, "usage: zmq_rtt router-echo EP | dealer EP N | dealer-window EP SIZE WINDOW N | hdl-echo EP NAME |\n"
+                      "       qemu-reads EP NAME N BAR OFF\n");
     zmq_ctx_term(ctx);
     return rc;
 }

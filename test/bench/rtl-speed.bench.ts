@@ -4,34 +4,19 @@
 //  - the GPU suite under a guest: cycles per second of cosim-sim while it
 //    clocks (its summary's busy_rate: idle waits left out).
 // Run: npm run bench:rtl   (options: --cycles N --rounds R)
-import { execFileSync, spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatTable } from '../../bridge/src/broker/stats';
 import { repoRoot } from '../../bridge/src/orchestrate/process';
 import { Dut, NativeModel, resolveModel } from '../../bridge/src/testbench';
+import { bareRate } from './model-loop';
 
 const { values } = parseArgs({ options: { cycles: { type: 'string', default: '2000000' }, rounds: { type: 'string', default: '3' } } });
 const cycles = Number(values.cycles);
 const rounds = Number(values.rounds);
 
-function modelLoop(): string {
-  const src = path.join(repoRoot, 'dpi', 'tools', 'model_loop.cpp');
-  const out = path.join(repoRoot, 'build', 'tools', 'model_loop');
-  if (!fs.existsSync(out) || fs.statSync(src).mtimeMs > fs.statSync(out).mtimeMs) {
-    fs.mkdirSync(path.dirname(out), { recursive: true });
-    execFileSync('g++', ['-std=c++17', '-O2', `-I${path.join(repoRoot, 'dpi', 'include')}`, '-o', out, src, '-ldl'], { stdio: 'inherit' });
-  }
-  return out;
-}
-
-function bare(lib: string): number {
-  const line = execFileSync(modelLoop(), [lib, String(cycles)], { encoding: 'utf8' });
-  const m = line.match(/rate=(\d+)/);
-  if (!m) throw new Error(`model_loop: ${line}`);
-  return Number(m[1]);
-}
+const bare = (lib: string) => bareRate(lib, cycles);
 
 async function viaDut(lib: string): Promise<number> {
   const dut = new Dut(new NativeModel(lib, { logLevel: 'error' }));

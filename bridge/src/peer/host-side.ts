@@ -66,6 +66,8 @@ export class HostSide {
   /** The config state last sent with setConfigState (the bridge's default before). */
   cfgState: CfgState = { ...DEFAULT_CFG_STATE };
   dmaReads = 0;
+  /** DMA_WRITE messages, and the bytes they carried. */
+  dmaWrites = 0;
   dmaWriteBytes = 0;
   /**
    * While true, DMA read requests are not answered at once but wait in
@@ -88,6 +90,7 @@ export class HostSide {
         else this.serveDmaRead(m);
         return true;
       case MsgType.DMA_WRITE:
+        this.dmaWrites++;
         this.dmaWrite(m);
         return true;
       case MsgType.MSIX:

@@ -79,6 +79,9 @@ export class QemuPeer extends EventEmitter<QemuPeerEvents> {
   get dmaReads(): number {
     return this.host.dmaReads;
   }
+  get dmaWrites(): number {
+    return this.host.dmaWrites;
+  }
   get dmaWriteBytes(): number {
     return this.host.dmaWriteBytes;
   }
