@@ -3,10 +3,11 @@
 // test passes.
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { uniqueEndpoints } from '../../bridge/src/orchestrate/stack';
-import { cosimCli, repoRoot } from '../helpers';
+import { cosimCli, eventually, repoRoot } from '../helpers';
 
 function startBroker(ep: { qemu: string; hdl: string }): ChildProcess {
   return spawn(process.execPath, [path.join(repoRoot, 'bin', 'cosim'), 'broker', '--qemu-endpoint', ep.qemu, '--hdl-endpoint', ep.hdl, '--hdl', 'inproc:example', '--log-level', 'warn'], { stdio: 'ignore' });
@@ -17,6 +18,8 @@ test('a broker killed and restarted under a running guest: the next test passes 
   let broker = startBroker(ep);
   let restarted = false;
   try {
+    // Listening first: a model library built on the way (a cold cache) takes longer than QEMU waits for a broker.
+    if (ep.qemu.startsWith('ipc://')) await eventually(() => fs.existsSync(ep.qemu.slice('ipc://'.length)), 180_000, 'the broker listening');
     // fault_hang holds the guest (10 s, then killed) while the broker is replaced.
     const r = await cosimCli(['run', '--device', 'example', '--broker', ep.qemu, '--tests', 'regs,fault_hang,regs', '--timeout', '12', '--keep-going', '--log-level', 'info'], (line) => {
       if (!restarted && line.includes('# cosim-test-begin fault_hang')) {
