@@ -1,6 +1,6 @@
 // Shared definitions of the device-side DMA building blocks (hdl/lib/).
 package dma_pkg;
-    localparam logic [9:0] DMA_MAX_BURST = 10'd16;  // beats per burst
+    localparam logic [9:0] DMA_MAX_BURST = 10'd256; // beats per burst: AXI4's longest INCR burst, 2 KiB
 
     // Beats of the next burst: up to DMA_MAX_BURST, never past a 4 KiB
     // boundary (the bridge serves one host page per burst).

@@ -3,7 +3,7 @@
 // Reads one chunk of host memory, N bytes at ADDR (any alignment;
 // ADDR % 8 + N <= 4096), into its owner's word buffer in source word
 // layout: buffer word i = the host word at (ADDR & ~7) + 8 i. INCR bursts
-// of up to 16 beats that never cross a 4 KiB boundary, up to NID bursts in
+// of up to 256 beats that never cross a 4 KiB boundary, up to NID bursts in
 // flight on ARIDs ID_BASE .. ID_BASE + NID - 1. AXI lets different IDs
 // answer in any order, so each ID keeps the buffer position of its next
 // beat. `busy` rises the clock after `start` and falls once every burst is

@@ -3,7 +3,7 @@
 // Writes one chunk of N bytes to host memory at ADDR (any alignment;
 // ADDR % 8 + N <= 4096) from its owner's word buffer, which holds the
 // chunk in source word layout with chunk byte 0 at buffer byte SRC_OFF
-// (see dma_align). INCR bursts of up to 16 beats, never across 4 KiB,
+// (see dma_align). INCR bursts of up to 256 beats, never across 4 KiB,
 // first and last beats strobed to the chunk. One burst's data at a time,
 // AW first; `busy` rises the clock after `start` and falls after the last
 // B response, so the data is in host memory when it falls. `error` (kept
@@ -41,7 +41,7 @@ module dma_wr
     logic [9:0]  left;      // beats not yet covered by an AW
     logic [12:0] aw_rel;    // next AW address, relative to dst_al
     logic [12:0] w_rel;     // current W beat, relative to dst_al
-    logic [4:0]  w_left;    // W beats left in the current burst
+    logic [8:0]  w_left;    // W beats left in the current burst
     logic [9:0]  b_out;     // AWs accepted without a B yet
 
     wire [63:0] aw_addr  = dst_al + 64'(aw_rel);
@@ -51,7 +51,7 @@ module dma_wr
     logic [7:0]  awlen;
     logic [63:0] wdata;
     logic [7:0]  wstrb;
-    wire        w_beat   = w_left != 5'd0 && m_rsp.wready;
+    wire        w_beat   = w_left != 9'd0 && m_rsp.wready;
     wire        b_resp   = m_rsp.bvalid;
     wire        aw_hs    = awvalid && m_rsp.awready;
 
@@ -71,8 +71,8 @@ module dma_wr
         m_req.awvalid = awvalid;
         m_req.wdata   = wdata;
         m_req.wstrb   = wstrb;
-        m_req.wlast   = w_left == 5'd1;
-        m_req.wvalid  = w_left != 5'd0;
+        m_req.wlast   = w_left == 9'd1;
+        m_req.wvalid  = w_left != 9'd0;
         m_req.bready  = 1'b1;
     end
 
@@ -90,7 +90,7 @@ module dma_wr
             if (aw_hs) awvalid <= 1'b0;
             if (w_beat) begin
                 w_rel  <= w_rel + 13'd8;
-                w_left <= w_left - 5'd1;
+                w_left <= w_left - 9'd1;
             end
             if (start && !busy) begin
                 busy    <= 1'b1;
@@ -102,7 +102,7 @@ module dma_wr
                 left    <= 10'((14'(addr[2:0]) + 14'(n) + 14'd7) >> 3);
                 aw_rel  <= '0;
                 w_rel   <= '0;
-            end else if (busy && !awvalid && w_left == 5'd0) begin
+            end else if (busy && !awvalid && w_left == 9'd0) begin
                 // Next burst once the previous one's AW and data are out.
                 if (left != '0) begin
                     awvalid <= 1'b1;
@@ -110,7 +110,7 @@ module dma_wr
                     awlen   <= 8'(aw_beats - 10'd1);
                     aw_rel        <= aw_rel + {aw_beats, 3'b000};
                     left          <= left - aw_beats;
-                    w_left        <= 5'(aw_beats);
+                    w_left        <= 9'(aw_beats);
                 end else if (b_out == '0 && !b_resp) begin
                     busy <= 1'b0;
                 end

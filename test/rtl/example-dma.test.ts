@@ -43,7 +43,7 @@ test('a DMA read outside host memory sets the error bit', async () => {
 });
 
 test('the copy is correct when the host answers its reads in reverse order', async () => {
-  const len = 2048; // one chunk: 16 reads of 16 beats in flight on 8 IDs
+  const len = 4096; // one chunk: two reads of 256 beats in flight on two IDs
   const data = pattern(len, 8);
   dut().memory.write(0x700000n, data);
   dut().host.holdDmaReads = true;
@@ -52,7 +52,7 @@ test('the copy is correct when the host answers its reads in reverse order', asy
     dut().mmio.write64(EX.BAR, EX.DMA_DST, 0x800000n);
     dut().mmio.write64(EX.BAR, EX.DMA_LEN, len);
     dut().mmio.write64(EX.BAR, EX.DMA_CTRL, EX.CTRL_START);
-    await dut().until(() => dut().host.heldReads.length === 8, { what: '8 reads outstanding' });
+    await dut().until(() => dut().host.heldReads.length === 2, { what: '2 reads outstanding' });
     while (dut().host.heldReads.length) {
       dut().host.completeDmaRead(dut().host.heldReads.at(-1)!.tag);
       await dut().run(40);

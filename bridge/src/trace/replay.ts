@@ -11,8 +11,8 @@
 // Two things are compared as streams rather than message by message,
 // because the shim cuts them at transport time, which the recording does
 // not reproduce: serial bytes (coalesced until the transport takes them),
-// and a DMA write burst (a transport in the middle of a burst sends what it
-// has so far). So a run of address-contiguous DMA writes with nothing in
+// and DMA writes (coalesced while their bytes follow on, across bursts; a
+// transport sends what there is so far). So a run of address-contiguous DMA writes with nothing in
 // between is one unit, compared byte by byte, whose cycle is that of its
 // last part; serial bytes are one byte stream, compared byte by byte, their
 // cycles and their order against other messages not compared.
