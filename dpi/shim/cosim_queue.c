@@ -957,7 +957,13 @@ static int inbound_work(void)
 
 int cosim_shim_urgent(void) { return S.out_urgent > 0; }
 
-int cosim_shim_idle(void) { return S.sv_idle && !inbound_work() && S.rd_outstanding == 0 && S.out_head == NULL; }
+/* A DMA write still being coalesced is output too: the design is not idle
+ * until a transport took it (and the RTL's next message is not held up by
+ * an idle wait). */
+int cosim_shim_idle(void)
+{
+    return S.sv_idle && !inbound_work() && S.rd_outstanding == 0 && S.out_head == NULL && S.wr_len == 0;
+}
 
 int cosim_shim_waiting(void) { return S.rd_outstanding > 0 && !inbound_work(); }
 
