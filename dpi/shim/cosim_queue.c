@@ -147,6 +147,7 @@ static struct {
     uint8_t *wr_buf; /* COSIM_MAX_PAYLOAD */
     uint64_t wr_start;
     uint32_t wr_len;
+    uint64_t wr_cycle; /* of the last byte taken in */
 
     /* UART TX coalescing */
     bytebuf uart_tx;
@@ -305,14 +306,14 @@ void cosim_shim_get_stats(cosim_shim_stats *out)
 
 static int is_urgent_type(uint8_t t) { return t == COSIM_MMIO_READ_CPL || t == COSIM_DMA_READ; }
 
-/* Queue as-is (no DMA write flush): used by the flush itself. */
-static void enqueue_raw(cosim_hdr *h, const void *payload, uint32_t plen)
+/* Queue as-is (no DMA write flush), stamped `cycle`: used by the flush itself. */
+static void enqueue_raw(cosim_hdr *h, const void *payload, uint32_t plen, uint64_t cycle)
 {
     outmsg *m = (outmsg *)xmalloc(sizeof *m);
     m->next = NULL;
     m->hdr = *h;
     m->hdr.payload_len = plen;
-    m->hdr.cycle = S.cycle;
+    m->hdr.cycle = cycle;
     m->payload = NULL;
     if (plen) {
         m->payload = (uint8_t *)xmalloc(plen);
@@ -336,7 +337,9 @@ static void flush_dma_write(void)
     cosim_hdr_init(&h, COSIM_DMA_WRITE);
     h.address = S.wr_start;
     h.length = S.wr_len;
-    enqueue_raw(&h, S.wr_buf, S.wr_len);
+    /* The cycle of its last beat, not of the flush: a transport's timing
+     * must not show in what the RTL did (a replay compares cycles). */
+    enqueue_raw(&h, S.wr_buf, S.wr_len, S.wr_cycle);
     S.st.dma_writes++;
     S.st.dma_write_bytes += S.wr_len;
     S.wr_len = 0;
@@ -346,7 +349,7 @@ static void flush_dma_write(void)
 static void enqueue(cosim_hdr *h, const void *payload, uint32_t plen)
 {
     flush_dma_write();
-    enqueue_raw(h, payload, plen);
+    enqueue_raw(h, payload, plen, S.cycle);
 }
 
 static void send_error(uint16_t code, uint32_t tag, uint64_t addr, uint32_t length, const char *fmt, ...)
@@ -402,7 +405,7 @@ static void flush_stamps(void)
     cosim_hdr h;
     cosim_hdr_init(&h, COSIM_DELIVERED);
     h.length = (uint32_t)(S.stamps.len / 8);
-    enqueue_raw(&h, S.stamps.data, (uint32_t)S.stamps.len);
+    enqueue_raw(&h, S.stamps.data, (uint32_t)S.stamps.len, S.cycle);
     S.stamps.len = 0;
 }
 
@@ -1233,6 +1236,7 @@ void cosim_dpi_dma_wbeat(long long addr, long long data, int strb, int last)
         if (!S.wr_len)
             S.wr_start = a;
         S.wr_buf[S.wr_len++] = byte;
+        S.wr_cycle = S.cycle;
     }
     /* Not flushed at WLAST: the next burst of a copy usually continues
      * where this one ended, and one message for both halves the broker's
