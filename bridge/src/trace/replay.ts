@@ -12,10 +12,11 @@
 // because the shim cuts them at transport time, which the recording does
 // not reproduce: serial bytes (coalesced until the transport takes them),
 // and DMA writes (coalesced while their bytes follow on, across bursts; a
-// transport sends what there is so far). So a run of address-contiguous DMA writes with nothing in
-// between is one unit, compared byte by byte, whose cycle is that of its
-// last part; serial bytes are one byte stream, compared byte by byte, their
-// cycles and their order against other messages not compared.
+// transport sends what there is so far). So a run of address-contiguous
+// DMA writes with nothing in between is one unit, compared byte by byte,
+// whose cycle is that of its last part; serial bytes are one byte stream,
+// compared byte by byte, their cycles and their order against other
+// messages not compared.
 import { performance } from 'node:perf_hooks';
 import { decodeConf, DeviceConf } from '../protocol/conf';
 import { describe, encode, Message, MsgType } from '../protocol/wire';
