@@ -30,11 +30,12 @@ struct cosim_model {
     std::unique_ptr<CosimSim> sim;
     std::map<int, std::unique_ptr<ForkedCopy>> snapshots;
     int next_snapshot = 1;
-    // The restored snapshot every call goes to, and what it last said.
+    // The restored snapshot every call goes to, and what it last said
+    // (mutable: the const queries are forwarded too).
     std::unique_ptr<ForkedCopy> remote;
-    std::vector<uint8_t> remote_payload; // the payload of the last peek
-    std::string remote_error;            // the snapshot's process is gone: why
-    std::string remote_reason;
+    mutable std::vector<uint8_t> remote_payload; // the payload of the last peek
+    mutable std::string remote_error;            // the snapshot's process is gone: why
+    mutable std::string remote_reason;
 };
 
 namespace {
@@ -58,7 +59,7 @@ enum ForkOp : uint32_t {
 
 // A call to the restored snapshot: its r, and its data in `out`. A snapshot
 // that is gone answers 0; state() then says ERROR and stop_reason() why.
-uint64_t forward(cosim_model *m, ForkOp op, uint64_t a = 0, uint64_t b = 0, const void *data = nullptr,
+uint64_t forward(const cosim_model *m, ForkOp op, uint64_t a = 0, uint64_t b = 0, const void *data = nullptr,
                  size_t len = 0, std::vector<uint8_t> *out = nullptr)
 {
     if (!m->remote_error.empty())
@@ -227,12 +228,12 @@ uint64_t cosim_model_run(cosim_model *m, uint64_t cycles, int flags)
 
 uint64_t cosim_model_cycles(const cosim_model *m)
 {
-    return m->remote ? forward(const_cast<cosim_model *>(m), OP_CYCLES) : m->sim->cycles();
+    return m->remote ? forward(m, OP_CYCLES) : m->sim->cycles();
 }
 
 uint64_t cosim_model_bridge_cycle(const cosim_model *m)
 {
-    return m->remote ? forward(const_cast<cosim_model *>(m), OP_BRIDGE_CYCLE) : cosim_shim_cycle();
+    return m->remote ? forward(m, OP_BRIDGE_CYCLE) : cosim_shim_cycle();
 }
 
 int cosim_model_push(cosim_model *m, const uint8_t *hdr, size_t hdr_len, const uint8_t *payload, size_t payload_len,
@@ -274,9 +275,8 @@ void cosim_model_pop(cosim_model *m)
 int cosim_model_state(const cosim_model *m)
 {
     if (m->remote) {
-        auto *mm = const_cast<cosim_model *>(m);
-        int s = static_cast<int>(forward(mm, OP_STATE));
-        return mm->remote_error.empty() ? s : COSIM_STATE_STOPPING | COSIM_STATE_ERROR;
+        int s = static_cast<int>(forward(m, OP_STATE));
+        return m->remote_error.empty() ? s : COSIM_STATE_STOPPING | COSIM_STATE_ERROR;
     }
     int s = 0;
     if (cosim_shim_idle())
@@ -316,7 +316,7 @@ void cosim_model_stats(const cosim_model *m, cosim_shim_stats *out)
     if (m->remote) {
         std::vector<uint8_t> b;
         *out = cosim_shim_stats{};
-        forward(const_cast<cosim_model *>(m), OP_STATS, 0, 0, nullptr, 0, &b);
+        forward(m, OP_STATS, 0, 0, nullptr, 0, &b);
         if (b.size() == sizeof *out)
             std::memcpy(out, b.data(), sizeof *out);
         return;
@@ -327,13 +327,10 @@ void cosim_model_stats(const cosim_model *m, cosim_shim_stats *out)
 const char *cosim_model_stop_reason(const cosim_model *m)
 {
     if (m->remote) {
-        auto *mm = const_cast<cosim_model *>(m);
-        if (mm->remote_error.empty()) {
-            std::vector<uint8_t> b;
-            forward(mm, OP_STOP_REASON, 0, 0, nullptr, 0, &b);
-            mm->remote_reason.assign(b.begin(), b.end());
-        }
-        return mm->remote_error.empty() ? mm->remote_reason.c_str() : mm->remote_error.c_str();
+        std::vector<uint8_t> b;
+        forward(m, OP_STOP_REASON, 0, 0, nullptr, 0, &b);
+        m->remote_reason.assign(b.begin(), b.end());
+        return m->remote_error.empty() ? m->remote_reason.c_str() : m->remote_error.c_str();
     }
     return cosim_shim_stop_reason();
 }

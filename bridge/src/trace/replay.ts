@@ -588,7 +588,8 @@ export function replay(plan: ReplayPlan, libPath: string, o: ReplayRunOptions & 
     for (const x of snaps) if (x !== s) model.dropSnapshot(x.id);
     snaps.length = 0;
     model.restore(s.id);
-    notes.push(`waveform from the snapshot at cycle ${s.cycle < 0n ? 0n : s.cycle}: ${from - (s.cycle < 0n ? 0n : s.cycle)} cycles clocked again before its window`);
+    const at = s.cycle < 0n ? 0n : s.cycle; // a snapshot before the first clock is at cycle 0
+    notes.push(`waveform from the snapshot at cycle ${at}: ${from - at} cycles clocked again before its window`);
     comparing = false;
     waveFrom = from;
     waveTo = stopAt;
