@@ -57,9 +57,12 @@ export function defaultEndpoint(side: 'qemu' | 'hdl'): string {
 }
 
 /**
- * Cycles rst_n is held low when a model starts: cosim-sim's --reset-cycles
- * default (dpi/harness/main.cpp), which the in-process HDL peer and the
- * testbench follow, and which `cosim replay` must repeat to land on the
- * recorded cycles.
+ * A host loop's defaults, as the engine has them (COSIM_MODEL_* in
+ * dpi/include/cosim_model.h): the cycles rst_n is held low when a model
+ * starts (which `cosim replay` must repeat to land on the recorded cycles),
+ * the cycles of a batch between two message exchanges, and the wait for DMA
+ * read data before clocking on.
  */
 export const RESET_CYCLES = 16;
+export const BATCH_CYCLES = 1000;
+export const DMA_WAIT_MS = 5;

@@ -1,8 +1,11 @@
-// The clocking core shared by the cosim-sim harness (main.cpp) and the model
-// library (dpi/model/model_api.cpp): one VerilatedContext and one Vsim model
+// The one HDL engine: the clocking core of the cosim-sim harness (main.cpp)
+// and of the model library (dpi/model/model_api.cpp), which the in-process
+// peer and the testbench drive. One VerilatedContext and one Vsim model
 // (verilator --prefix Vsim; the top's only inputs are clk and rst_n), a
-// two-edge tick, and FST windows that can be opened and closed any number of
-// times. Whoever constructs it must call every method from that one thread.
+// two-edge tick, the reset, the batch policy (run), what a host loop does
+// after a batch (next), and FST windows: opened and closed now, any number of
+// times, or kept by run() between two cycles (wave_window). Whoever
+// constructs it must call every method from that one thread.
 #ifndef COSIM_SIM_H
 #define COSIM_SIM_H
 
@@ -15,6 +18,7 @@
 #endif
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -79,14 +83,15 @@ public:
     // The one batch policy of every host (cosim-sim, the model library):
     // clocks up to `cycles` cycles and returns how many ran, fewer once a
     // condition of `flags` (cosim_model_run_flags) holds after a cycle or the
-    // RTL called $finish. `after` runs after every cycle.
-    template <class After> uint64_t run(uint64_t cycles, int flags, After &&after)
+    // RTL called $finish. A waveform window opens and closes on its cycles.
+    uint64_t run(uint64_t cycles, int flags)
     {
         uint64_t n = 0;
         while (n < cycles && !got_finish()) {
             tick();
             n++;
-            after();
+            if (cycles_ >= wave_edge_)
+                wave_step();
             if (((flags & COSIM_RUN_STOP_OUTPUT) && cosim_q_out_pending()) ||
                 ((flags & COSIM_RUN_STOP_URGENT) && cosim_shim_urgent()) ||
                 ((flags & COSIM_RUN_STOP_IDLE) && cosim_shim_idle()))
@@ -94,9 +99,27 @@ public:
         }
         return n;
     }
-    uint64_t run(uint64_t cycles, int flags)
+
+    // Holds rst_n low for `cycles` cycles, then lets go; returns the cycles run.
+    uint64_t reset(uint64_t cycles)
     {
-        return run(cycles, flags, [] {});
+        set_reset(true);
+        const uint64_t n = run(cycles, 0);
+        set_reset(false);
+        return n;
+    }
+
+    // What a host loop does once it has exchanged the messages of a batch
+    // (enum cosim_model_next).
+    int next() const
+    {
+        if (got_finish() || got_error() || cosim_shim_stopping())
+            return COSIM_NEXT_STOP;
+        if (cosim_shim_idle())
+            return COSIM_NEXT_WAIT_INPUT;
+        if (cosim_shim_waiting())
+            return COSIM_NEXT_WAIT_DMA;
+        return COSIM_NEXT_CLOCK;
     }
 
     void set_reset(bool active) { top_->rst_n = active ? 0 : 1; }
@@ -130,11 +153,16 @@ public:
 
     void trace_close()
     {
+        wave_edge_ = NO_EDGE;
 #if VM_TRACE
         if (!fst_)
             return;
         fst_->close();
         fst_.reset();
+        if (!win_path_.empty())
+            cosim_shim_log(COSIM_LOG_INFO, "waveform %s closed at cycle %llu", win_path_.c_str(),
+                           static_cast<unsigned long long>(cycles_));
+        win_path_.clear();
 #endif
     }
 
@@ -147,7 +175,46 @@ public:
 #endif
     }
 
+    // A waveform window run() keeps: `path` opened once cycles() reaches
+    // `start` (now if it has), closed at `stop` (0: at finish). Replaces an
+    // open waveform or a window not done. False if the build has no tracing.
+    bool wave_window(const std::string &path, uint64_t start, uint64_t stop)
+    {
+        if (!can_trace())
+            return false;
+        trace_close();
+        win_path_ = path;
+        win_stop_ = stop;
+        wave_edge_ = start;
+        if (cycles_ >= wave_edge_)
+            wave_step();
+        return true;
+    }
+
+    // A window is set and not over (snapshots refuse: the copy would write the same file).
+    bool wave_pending() const { return wave_edge_ != NO_EDGE || trace_is_open(); }
+
 private:
+    static constexpr uint64_t NO_EDGE = std::numeric_limits<uint64_t>::max();
+
+    // The window's edge is reached: open it, or close it.
+    void wave_step()
+    {
+        if (trace_is_open()) {
+            trace_close();
+            return;
+        }
+        const std::string path = win_path_;
+        if (!trace_open(path)) {
+            cosim_shim_log(COSIM_LOG_ERROR, "cannot open waveform %s", path.c_str());
+            return;
+        }
+        win_path_ = path;
+        wave_edge_ = win_stop_ > cycles_ ? win_stop_ : NO_EDGE;
+        cosim_shim_log(COSIM_LOG_INFO, "waveform %s opened at cycle %llu", path.c_str(),
+                       static_cast<unsigned long long>(cycles_));
+    }
+
     void dump()
     {
 #if VM_TRACE
@@ -163,6 +230,10 @@ private:
 #endif
     bool finished_ = false;
     uint64_t cycles_ = 0;
+    // The window run() keeps: the next cycle it opens or closes at (NO_EDGE: none).
+    std::string win_path_;
+    uint64_t win_stop_ = 0;
+    uint64_t wave_edge_ = NO_EDGE;
 };
 
 #endif // COSIM_SIM_H

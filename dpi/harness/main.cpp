@@ -30,7 +30,7 @@ void on_signal(int sig) { g_signal = sig; }
 struct Options {
     std::string endpoint;
     std::string name = "dev0";
-    uint64_t batch = 1000;
+    uint64_t batch = COSIM_MODEL_BATCH_CYCLES;
     std::string wave;
     uint64_t wave_start = 0;
     uint64_t wave_stop = 0; // 0 = until exit
@@ -39,8 +39,8 @@ struct Options {
     int peer_timeout_ms = COSIM_DEFAULT_PEER_TIMEOUT_MS;
     int log_level = COSIM_LOG_INFO;
     int idle_wait_ms = 200;
-    int dma_wait_ms = 5;
-    uint64_t reset_cycles = 16;
+    int dma_wait_ms = COSIM_MODEL_DMA_WAIT_MS;
+    uint64_t reset_cycles = COSIM_MODEL_RESET_CYCLES;
     std::string curve_server_key, curve_key;
 };
 
@@ -233,75 +233,6 @@ int parse_args(int argc, char **argv, Options &o)
     return -1;
 }
 
-// The harness's view of the model: CosimSim (cosim_sim.h) plus the
-// --wave-start/--wave-stop window.
-class Sim {
-public:
-    Sim(const Options &o, int argc, char **argv) : o_(o), core_(argc, const_cast<const char **>(argv), !o.wave.empty()) {}
-
-    ~Sim() { finish(); }
-
-    void finish()
-    {
-        wave_close();
-        core_.finish();
-    }
-
-    // Time 0: initial blocks run, the SV bridge calls cosim_dpi_announce.
-    void start()
-    {
-        wave_maybe_open();
-        core_.start();
-    }
-
-    // CosimSim::run, with the waveform window kept after every cycle.
-    uint64_t run(uint64_t cycles, int flags)
-    {
-        return core_.run(cycles, flags, [this] {
-            wave_maybe_open();
-            wave_maybe_close();
-        });
-    }
-
-    void set_reset(bool active) { core_.set_reset(active); }
-    uint64_t cycles() const { return core_.cycles(); }
-    bool got_finish() const { return core_.got_finish(); }
-
-private:
-    void wave_maybe_open()
-    {
-        if (o_.wave.empty() || core_.trace_is_open() || wave_done_ || core_.cycles() < o_.wave_start)
-            return;
-        if (!core_.trace_open(o_.wave)) {
-            cosim_shim_log(COSIM_LOG_ERROR, "cannot open waveform %s", o_.wave.c_str());
-            wave_done_ = true;
-            return;
-        }
-        cosim_shim_log(COSIM_LOG_INFO, "waveform %s opened at cycle %llu", o_.wave.c_str(),
-                       static_cast<unsigned long long>(core_.cycles()));
-    }
-
-    void wave_maybe_close()
-    {
-        if (core_.trace_is_open() && o_.wave_stop && core_.cycles() >= o_.wave_stop)
-            wave_close();
-    }
-
-    void wave_close()
-    {
-        if (!core_.trace_is_open())
-            return;
-        core_.trace_close();
-        wave_done_ = true;
-        cosim_shim_log(COSIM_LOG_INFO, "waveform %s closed at cycle %llu", o_.wave.c_str(),
-                       static_cast<unsigned long long>(core_.cycles()));
-    }
-
-    const Options &o_;
-    CosimSim core_;
-    bool wave_done_ = false;
-};
-
 } // namespace
 
 int main(int argc, char **argv)
@@ -336,15 +267,15 @@ int main(int argc, char **argv)
     }
 
     const auto t0 = std::chrono::steady_clock::now();
-    Sim sim(o, argc, argv);
+    CosimSim sim(argc, const_cast<const char **>(argv), !o.wave.empty());
+    if (!o.wave.empty())
+        sim.wave_window(o.wave, o.wave_start, o.wave_stop);
     sim.start();
-
-    // Reset.
-    sim.set_reset(true);
-    sim.run(o.reset_cycles, 0);
-    sim.set_reset(false);
+    sim.reset(o.reset_cycles);
     cosim_shim_transport(0);
 
+    // The host loop of cosim_model.h: the batch and what follows it are the
+    // engine's (CosimSim::run, next); the exchange and the waits are ZeroMQ's.
     bool max_hit = false;
     // Time spent clocking: cycles per second while busy, not over idle waits.
     std::chrono::steady_clock::duration clocking{};
@@ -357,31 +288,27 @@ int main(int argc, char **argv)
             }
             run = std::min<uint64_t>(run, o.max_cycles - sim.cycles());
         }
-        // Stop once the design is idle, not at the batch's end: a posted
-        // MMIO write must not hold the next request up for a whole batch.
         const auto c0 = std::chrono::steady_clock::now();
-        sim.run(run, COSIM_RUN_STOP_URGENT | COSIM_RUN_STOP_IDLE);
+        sim.run(run, COSIM_RUN_STEP);
         clocking += std::chrono::steady_clock::now() - c0;
-        if (sim.got_finish()) {
-            cosim_shim_transport(0);
-            cosim_shim_request_stop(COSIM_EXIT_OK, "the RTL called $finish");
+        if (cosim_shim_transport(0) < 0 || g_signal)
             break;
-        }
-        if (cosim_shim_transport(0) < 0)
+        const int next = sim.next();
+        if (next == COSIM_NEXT_STOP)
             break;
-        if (g_signal)
-            break;
-        if (cosim_shim_idle()) {
+        if (next == COSIM_NEXT_WAIT_INPUT) {
             cosim_shim_transport(o.idle_wait_ms);
-        } else if (cosim_shim_waiting()) {
+        } else if (next == COSIM_NEXT_WAIT_DMA) {
             // Take DMA completion chunks in as they arrive, without clocking.
             int n;
             do {
                 n = cosim_shim_transport(o.dma_wait_ms);
-            } while (n > 0 && cosim_shim_waiting() && !g_signal);
+            } while (n > 0 && sim.next() == COSIM_NEXT_WAIT_DMA && !g_signal);
         }
     }
-    if (g_signal)
+    if (sim.got_finish())
+        cosim_shim_request_stop(COSIM_EXIT_OK, "the RTL called $finish");
+    else if (g_signal)
         cosim_shim_request_stop(COSIM_EXIT_OK, g_signal == SIGINT ? "SIGINT" : "SIGTERM");
     else if (max_hit)
         cosim_shim_request_stop(COSIM_EXIT_OK, "--max-cycles reached");

@@ -25,6 +25,13 @@ extern "C" {
 
 #define COSIM_MODEL_ABI 1
 
+/* A host loop's defaults: cosim-sim's --reset-cycles, --batch and
+ * --dma-wait-ms, which the in-process peer and the testbench take too
+ * (bridge/src/defaults.ts mirrors them; test/unit/defaults.test.ts checks). */
+#define COSIM_MODEL_RESET_CYCLES 16
+#define COSIM_MODEL_BATCH_CYCLES 1000
+#define COSIM_MODEL_DMA_WAIT_MS 5
+
 typedef struct cosim_model cosim_model;
 
 typedef struct cosim_model_opts {
@@ -39,6 +46,21 @@ enum cosim_model_run_flags {
     COSIM_RUN_STOP_URGENT = 1, /* stop after the cycle that queued an MMIO read completion or a DMA read */
     COSIM_RUN_STOP_OUTPUT = 2, /* stop after the cycle that queued any outbound message */
     COSIM_RUN_STOP_IDLE = 4,   /* stop once cosim_shim_idle(): nothing to do until a message comes in */
+    /* The batch of a host loop (cosim-sim, the in-process peer): a read's
+     * answer leaves at once, and a posted write does not hold the next
+     * request up for a whole batch. */
+    COSIM_RUN_STEP = COSIM_RUN_STOP_URGENT | COSIM_RUN_STOP_IDLE,
+};
+
+/* What a host loop does after a batch, once it has exchanged its messages
+ * (cosim_model_next): every host runs
+ *     reset; loop { run(batch, COSIM_RUN_STEP); exchange; switch (next) }
+ * and only the exchange and the waits are its own. */
+enum cosim_model_next {
+    COSIM_NEXT_CLOCK = 0,      /* clock on at once */
+    COSIM_NEXT_WAIT_INPUT = 1, /* the design is idle: wait for a message, however long */
+    COSIM_NEXT_WAIT_DMA = 2,   /* DMA read data is awaited: take messages in, clock on after the DMA wait */
+    COSIM_NEXT_STOP = 3,       /* $finish, $error, or the shim stopped (cosim_model_stop_reason) */
 };
 
 /* Returns COSIM_MODEL_ABI: a host refuses a library built for another ABI. */
@@ -65,6 +87,14 @@ void cosim_model_set_reset(cosim_model *m, int active);
 uint64_t cosim_model_run(cosim_model *m, uint64_t cycles, int flags);
 
 uint64_t cosim_model_cycles(const cosim_model *m);
+
+/* Holds rst_n low for `cycles` cycles, then lets go; returns the cycles run
+ * (fewer on $finish). Added within ABI 1, as are cosim_model_next and
+ * cosim_model_wave_window: a host looks them up as optional. */
+uint64_t cosim_model_reset(cosim_model *m, uint64_t cycles);
+
+/* enum cosim_model_next, from the state now. */
+int cosim_model_next(const cosim_model *m);
 
 /* The bridge cycle: the cycle the SV bridge endpoint last passed to the shim
  * (cosim_shim_cycle()), the clock of the HDL side's header `cycle` and of its
@@ -100,6 +130,12 @@ int cosim_model_state(const cosim_model *m);
  * open returns 0, or -1 (no FST in this build, or the file cannot be made). */
 int cosim_model_trace_open(cosim_model *m, const char *path);
 void cosim_model_trace_close(cosim_model *m);
+
+/* A waveform window cosim_model_run keeps: opened once the cycle count
+ * reaches `start` (now, if it has), closed at `stop` (0: at destroy).
+ * Replaces an open waveform. Returns 0, or -1 (no FST in this build, or
+ * stop is not after start). A file that cannot be made is logged. */
+int cosim_model_wave_window(cosim_model *m, const char *path, uint64_t start, uint64_t stop);
 
 void cosim_model_stats(const cosim_model *m, cosim_shim_stats *out);
 const char *cosim_model_stop_reason(const cosim_model *m);

@@ -55,6 +55,9 @@ enum ForkOp : uint32_t {
     OP_STATS,
     OP_STOP_REASON,
     OP_DESTROY,
+    OP_RESET,
+    OP_NEXT,
+    OP_WAVE_WINDOW,
 };
 
 // A call to the restored snapshot: its r, and its data in `out`. A snapshot
@@ -136,6 +139,17 @@ void serve(const ForkRequest &q, const std::vector<uint8_t> &in, ForkReply &rep,
     case OP_STOP_REASON: {
         const char *r = cosim_model_stop_reason(m);
         out.assign(r, r + std::strlen(r));
+        break;
+    }
+    case OP_RESET:
+        rep.r = cosim_model_reset(m, q.a);
+        break;
+    case OP_NEXT:
+        rep.r = static_cast<uint64_t>(cosim_model_next(m));
+        break;
+    case OP_WAVE_WINDOW: {
+        std::string path(in.begin(), in.end());
+        rep.r = static_cast<uint64_t>(cosim_model_wave_window(m, path.c_str(), q.a, q.b));
         break;
     }
     case OP_DESTROY:
@@ -226,6 +240,20 @@ uint64_t cosim_model_run(cosim_model *m, uint64_t cycles, int flags)
     return m->remote ? forward(m, OP_RUN, cycles, static_cast<uint64_t>(flags)) : m->sim->run(cycles, flags);
 }
 
+uint64_t cosim_model_reset(cosim_model *m, uint64_t cycles)
+{
+    return m->remote ? forward(m, OP_RESET, cycles) : m->sim->reset(cycles);
+}
+
+int cosim_model_next(const cosim_model *m)
+{
+    if (m->remote) {
+        const int n = static_cast<int>(forward(m, OP_NEXT));
+        return m->remote_error.empty() ? n : COSIM_NEXT_STOP;
+    }
+    return m->sim->next();
+}
+
 uint64_t cosim_model_cycles(const cosim_model *m)
 {
     return m->remote ? forward(m, OP_CYCLES) : m->sim->cycles();
@@ -311,6 +339,18 @@ void cosim_model_trace_close(cosim_model *m)
         m->sim->trace_close();
 }
 
+int cosim_model_wave_window(cosim_model *m, const char *path, uint64_t start, uint64_t stop)
+{
+    if (!path || (stop && stop <= start))
+        return -1;
+    if (m->remote)
+        return m->remote_error.empty() &&
+                       forward(m, OP_WAVE_WINDOW, start, stop, path, std::strlen(path)) == 0
+                   ? 0
+                   : -1;
+    return m->sim->wave_window(path, start, stop) ? 0 : -1;
+}
+
 void cosim_model_stats(const cosim_model *m, cosim_shim_stats *out)
 {
     if (m->remote) {
@@ -341,8 +381,8 @@ int cosim_model_snapshot(cosim_model *m, char *err, size_t errlen)
     std::string e;
     if (m->remote)
         why = "a restored snapshot takes no snapshots of its own: restore another one instead";
-    else if (m->sim->trace_is_open())
-        why = "a waveform is open (the copy and the model would write the same file): close it first";
+    else if (m->sim->wave_pending())
+        why = "a waveform is open or due (the copy and the model would write the same file): close it first";
     else if (auto copy = ForkedCopy::spawn(let_go_of_siblings, serve, e)) {
         const int id = m->next_snapshot++;
         m->snapshots[id] = std::move(copy);

@@ -51,6 +51,9 @@ struct Lib {
     int (*snapshot)(cosim_model *, char *, size_t) = nullptr;
     int (*restore)(cosim_model *, int, char *, size_t) = nullptr;
     void (*snapshot_drop)(cosim_model *, int) = nullptr;
+    uint64_t (*reset)(cosim_model *, uint64_t) = nullptr;
+    int (*next)(const cosim_model *) = nullptr;
+    int (*wave_window)(cosim_model *, const char *, uint64_t, uint64_t) = nullptr;
 };
 
 std::map<std::string, std::shared_ptr<Lib>> g_libs;
@@ -100,6 +103,9 @@ std::shared_ptr<Lib> load(const std::string &path)
     l->snapshot = reinterpret_cast<decltype(l->snapshot)>(dlsym(l->handle, "cosim_model_snapshot"));
     l->restore = reinterpret_cast<decltype(l->restore)>(dlsym(l->handle, "cosim_model_restore"));
     l->snapshot_drop = reinterpret_cast<decltype(l->snapshot_drop)>(dlsym(l->handle, "cosim_model_snapshot_drop"));
+    l->reset = reinterpret_cast<decltype(l->reset)>(dlsym(l->handle, "cosim_model_reset"));
+    l->next = reinterpret_cast<decltype(l->next)>(dlsym(l->handle, "cosim_model_next"));
+    l->wave_window = reinterpret_cast<decltype(l->wave_window)>(dlsym(l->handle, "cosim_model_wave_window"));
     g_libs[key] = l;
     return l;
 }
@@ -112,6 +118,9 @@ public:
                            {
                                InstanceMethod<&Model::Run>("run"),
                                InstanceMethod<&Model::SetReset>("setReset"),
+                               InstanceMethod<&Model::Reset>("reset"),
+                               InstanceMethod<&Model::Next>("next"),
+                               InstanceMethod<&Model::WaveWindow>("waveWindow"),
                                InstanceMethod<&Model::Cycles>("cycles"),
                                InstanceMethod<&Model::BridgeCycle>("bridgeCycle"),
                                InstanceMethod<&Model::Push>("push"),
@@ -215,6 +224,41 @@ private:
         return info.Env().Undefined();
     }
 
+    // An optional entry point, or an error that says to rebuild the library.
+    template <typename F> F need(const Napi::CallbackInfo &info, F f, const char *name)
+    {
+        if (!f)
+            throw Napi::Error::New(info.Env(), lib_->path + " predates " + name +
+                                                   ": rebuild it with scripts/build-rtl.sh --lib");
+        return f;
+    }
+
+    // reset(cycles) -> cycles run: rst_n held low that long, then released
+    Napi::Value Reset(const Napi::CallbackInfo &info)
+    {
+        cosim_model *m = live(info);
+        auto reset = need(info, lib_->reset, "cosim_model_reset");
+        return Napi::Number::New(info.Env(), static_cast<double>(reset(m, info.Length() > 0 ? u64(info[0]) : 0)));
+    }
+
+    // next() -> what the host loop does now (enum cosim_model_next)
+    Napi::Value Next(const Napi::CallbackInfo &info)
+    {
+        cosim_model *m = live(info);
+        return Napi::Number::New(info.Env(), need(info, lib_->next, "cosim_model_next")(m));
+    }
+
+    // waveWindow(path, start, stop) -> false if the build has no FST or stop is not after start
+    Napi::Value WaveWindow(const Napi::CallbackInfo &info)
+    {
+        cosim_model *m = live(info);
+        auto window = need(info, lib_->wave_window, "cosim_model_wave_window");
+        if (info.Length() < 3 || !info[0].IsString())
+            throw Napi::TypeError::New(info.Env(), "waveWindow(path: string, start: number, stop: number)");
+        const std::string path = info[0].As<Napi::String>().Utf8Value();
+        return Napi::Boolean::New(info.Env(), window(m, path.c_str(), u64(info[1]), u64(info[2])) == 0);
+    }
+
     Napi::Value Cycles(const Napi::CallbackInfo &info)
     {
         return Napi::BigInt::New(info.Env(), lib_->cycles(live(info)));
@@ -224,10 +268,7 @@ private:
     Napi::Value BridgeCycle(const Napi::CallbackInfo &info)
     {
         cosim_model *m = live(info);
-        if (!lib_->bridge_cycle)
-            throw Napi::Error::New(info.Env(), lib_->path + " predates cosim_model_bridge_cycle: rebuild it with "
-                                                            "scripts/build-rtl.sh --lib");
-        return Napi::BigInt::New(info.Env(), lib_->bridge_cycle(m));
+        return Napi::BigInt::New(info.Env(), need(info, lib_->bridge_cycle, "cosim_model_bridge_cycle")(m));
     }
 
     // push(header: Buffer, payload?: Buffer) -> true if taken
@@ -385,7 +426,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports)
     flags.Set("STOP_URGENT", Napi::Number::New(env, COSIM_RUN_STOP_URGENT));
     flags.Set("STOP_OUTPUT", Napi::Number::New(env, COSIM_RUN_STOP_OUTPUT));
     flags.Set("STOP_IDLE", Napi::Number::New(env, COSIM_RUN_STOP_IDLE));
+    flags.Set("STEP", Napi::Number::New(env, COSIM_RUN_STEP));
     exports.Set("runFlags", flags);
+    Napi::Object next = Napi::Object::New(env);
+    next.Set("CLOCK", Napi::Number::New(env, COSIM_NEXT_CLOCK));
+    next.Set("WAIT_INPUT", Napi::Number::New(env, COSIM_NEXT_WAIT_INPUT));
+    next.Set("WAIT_DMA", Napi::Number::New(env, COSIM_NEXT_WAIT_DMA));
+    next.Set("STOP", Napi::Number::New(env, COSIM_NEXT_STOP));
+    exports.Set("next", next);
     Napi::Object st = Napi::Object::New(env);
     st.Set("IDLE", Napi::Number::New(env, COSIM_STATE_IDLE));
     st.Set("WAITING", Napi::Number::New(env, COSIM_STATE_WAITING));

@@ -25,9 +25,7 @@ const children = () =>
 async function model(): Promise<NativeModel> {
   const m = new NativeModel(await resolveModel('example'), { logLevel: 'error' });
   m.drain(); // HELLO, CONF
-  m.setReset(true);
-  m.run(16);
-  m.setReset(false);
+  m.reset(16);
   m.run(16);
   return m;
 }

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { EX } from '../../bridge/src/example-device';
 import { Dut, resolveModel, useDut } from '../../bridge/src/testbench';
-import { loadAddon, RunFlag, StateBit } from '../../bridge/src/model/native';
+import { loadAddon, Next, RunFlag, StateBit } from '../../bridge/src/model/native';
 import { repoRoot } from '../../bridge/src/orchestrate/process';
 
 const dut = useDut('example', { logLevel: 'error', fresh: true });
@@ -117,8 +117,9 @@ test('a model loads by project name, project folder, top name, library path and 
   await assert.rejects(Dut.load('no_such_top'), /model 'no_such_top': not a project \(axi_test, example, gpu, or a folder with a cosim\.json\), not a top built with/);
 });
 
-test('the addon\'s run flags and state bits are the ones the TypeScript side uses', () => {
+test('the addon\'s run flags, state bits and next steps are the ones the TypeScript side uses', () => {
   const a = loadAddon();
   assert.deepEqual(a.runFlags, RunFlag);
   assert.deepEqual(a.stateBits, StateBit);
+  assert.deepEqual(a.next, Next);
 });

@@ -10,10 +10,10 @@ import * as D from '../../bridge/src/defaults';
 import { defaultSettings } from '../../bridge/src/broker/config';
 import { repoRoot, simBinary } from '../helpers';
 
-const header = fs.readFileSync(path.join(repoRoot, 'dpi', 'include', 'cosim_defaults.h'), 'utf8');
-const cValue = (name: string) => {
+const cValue = (name: string, file = 'cosim_defaults.h') => {
+  const header = fs.readFileSync(path.join(repoRoot, 'dpi', 'include', file), 'utf8');
   const m = new RegExp(`#define ${name} (\\d+)`).exec(header);
-  assert.ok(m, `${name} not found in cosim_defaults.h`);
+  assert.ok(m, `${name} not found in ${file}`);
   return Number(m[1]);
 };
 
@@ -22,6 +22,12 @@ test('the shared timeouts match the C header', () => {
   assert.equal(D.CONNECT_TIMEOUT_MS, cValue('COSIM_DEFAULT_CONNECT_TIMEOUT_MS'));
   assert.equal(D.MMIO_TIMEOUT_MS, cValue('COSIM_DEFAULT_MMIO_TIMEOUT_MS'));
   assert.equal(D.DEVICE_PEER_TIMEOUT_MS, cValue('COSIM_DEFAULT_DEVICE_PEER_TIMEOUT_MS'));
+});
+
+test("a host loop's defaults match the engine's", () => {
+  assert.equal(D.RESET_CYCLES, cValue('COSIM_MODEL_RESET_CYCLES', 'cosim_model.h'));
+  assert.equal(D.BATCH_CYCLES, cValue('COSIM_MODEL_BATCH_CYCLES', 'cosim_model.h'));
+  assert.equal(D.DMA_WAIT_MS, cValue('COSIM_MODEL_DMA_WAIT_MS', 'cosim_model.h'));
 });
 
 test("the broker's request timeout stays below QEMU's MMIO timeout, and a peer waits longer than the broker", () => {

@@ -14,6 +14,9 @@ import { decode, encode, Message } from '../protocol/wire';
 interface AddonModel {
   run(cycles: number, flags?: number): number;
   setReset(active: boolean): void;
+  reset(cycles: number): number;
+  next(): number;
+  waveWindow(path: string, start: number, stop: number): boolean;
   cycles(): bigint;
   bridgeCycle(): bigint;
   push(header: Buffer, payload?: Buffer): boolean;
@@ -33,7 +36,8 @@ interface AddonModel {
 interface Addon {
   Model: new (libPath: string, opts: { name?: string; logLevel?: number; plusargs?: string[] }) => AddonModel;
   abi: number;
-  runFlags: { STOP_URGENT: number; STOP_OUTPUT: number; STOP_IDLE: number };
+  runFlags: { STOP_URGENT: number; STOP_OUTPUT: number; STOP_IDLE: number; STEP: number };
+  next: { CLOCK: number; WAIT_INPUT: number; WAIT_DMA: number; STOP: number };
   stateBits: { IDLE: number; WAITING: number; URGENT: number; STOPPING: number; FINISHED: number; ERROR: number };
 }
 
@@ -72,7 +76,9 @@ export function loadAddon(): Addon {
   return addon;
 }
 
-export const RunFlag = { STOP_URGENT: 1, STOP_OUTPUT: 2, STOP_IDLE: 4 } as const;
+export const RunFlag = { STOP_URGENT: 1, STOP_OUTPUT: 2, STOP_IDLE: 4, STEP: 5 } as const;
+/** What a host loop does after a batch (enum cosim_model_next): clock on, wait for a message, wait for DMA data or a message, stop. */
+export const Next = { CLOCK: 0, WAIT_INPUT: 1, WAIT_DMA: 2, STOP: 3 } as const;
 export const StateBit = { IDLE: 1, WAITING: 2, URGENT: 4, STOPPING: 8, FINISHED: 16, ERROR: 32 } as const;
 
 const LEVELS: Record<string, number> = { error: 0, warn: 1, info: 2, debug: 3 };
@@ -115,6 +121,27 @@ export class NativeModel {
 
   setReset(active: boolean): void {
     this.m.setReset(active);
+  }
+
+  /** Holds rst_n low for `cycles` cycles, then lets go; returns the cycles run (fewer on $finish). */
+  reset(cycles: number): number {
+    return this.m.reset(cycles);
+  }
+
+  /** What a host loop does now, after a run(batch, RunFlag.STEP) and the exchange of its messages (Next). */
+  next(): number {
+    return this.m.next();
+  }
+
+  /**
+   * A waveform window the model keeps while it runs: `file` opened once the
+   * cycle count reaches `start` (now, if it has), closed at `stop`
+   * (undefined: at close). Throws on a build without FST.
+   */
+  waveWindow(file: string, start = 0, stop?: number): void {
+    if (!this.m.waveWindow(file, start, stop ?? 0)) {
+      throw new Error(`cannot keep waveform ${file} for cycles ${start}..${stop ?? 'end'} (model built without --trace-fst, or the stop is not after the start)`);
+    }
   }
 
   get cycles(): bigint {

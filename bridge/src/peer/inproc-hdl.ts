@@ -4,18 +4,19 @@
 // (the same shim queue layer, the same broker validation/routing/timeouts),
 // one process and one ZeroMQ hop fewer.
 //
-// The pump mirrors the cosim-sim harness loop (dpi/harness/main.cpp) on the
-// event loop: clock up to `batch` cycles (stopping early once an MMIO read
-// completion or a DMA read is queued, or the design is idle), hand the model's messages to the
-// broker, then: idle design -> sleep until the broker sends something;
-// waiting on DMA reads -> sleep until a message or 5 ms; else yield
-// (setImmediate) and clock on. Every model call happens on this thread.
+// The pump is the engine's host loop (dpi/include/cosim_model.h), as the
+// cosim-sim harness runs it: the engine resets, clocks a batch
+// (RunFlag.STEP), keeps the waveform window and says what comes next
+// (model.next()); the pump only hands messages to the broker and waits on
+// the event loop: for the broker's next message when the design is idle, for
+// a message or DMA_WAIT_MS while DMA read data is awaited, else a
+// setImmediate. Every model call happens on this thread.
 import { performance } from 'node:perf_hooks';
 import { AttachedPeer, Broker } from '../broker/broker';
 import { encode, message, MsgType } from '../protocol/wire';
-import { NativeModel, resolveModel, RunFlag, StateBit } from '../model/native';
+import { NativeModel, Next, resolveModel, RunFlag, StateBit } from '../model/native';
 import { Logger } from '../util/log';
-import { RESET_CYCLES } from '../defaults';
+import { BATCH_CYCLES, DMA_WAIT_MS, RESET_CYCLES } from '../defaults';
 
 export interface InprocHdlOptions {
   broker: Broker;
@@ -24,9 +25,9 @@ export interface InprocHdlOptions {
   /** Device name (default dev0). */
   name?: string;
   log: Logger;
-  /** Cycles between two message exchanges (default 1000, as cosim-sim). */
+  /** Cycles between two message exchanges (default BATCH_CYCLES, as cosim-sim). */
   batch?: number;
-  /** Cycles rst_n is held low at start (default 16). */
+  /** Cycles rst_n is held low at start (default RESET_CYCLES). */
   resetCycles?: number;
   /** The shim's log level (stderr): error, warn (default), info, debug. */
   logLevel?: string;
@@ -54,8 +55,6 @@ export class InprocHdl {
   private readonly peer: AttachedPeer;
   private stopped = false;
   private wake?: () => void;
-  private waveOpen = false;
-  private waveDone = false;
   private readonly t0 = Date.now();
 
   /** Resolves the model (building it if it is a known name) and starts it. */
@@ -119,64 +118,29 @@ export class InprocHdl {
     });
   }
 
-  /** Opens the waveform at waveStart and closes it at waveStop (cycles). */
-  private waveStep(): void {
-    const o = this.o;
-    if (!o.wave || this.waveDone) return;
-    const c = Number(this.model.cycles);
-    if (!this.waveOpen && c >= (o.waveStart ?? 0)) {
-      if (!this.model.traceOpen(o.wave)) throw new Error(`cannot open waveform ${o.wave}`);
-      this.waveOpen = true;
-      o.log.info({ file: o.wave, cycle: c }, 'waveform opened');
-    }
-    if (this.waveOpen && o.waveStop !== undefined && c >= o.waveStop) {
-      this.model.traceClose();
-      this.waveDone = true;
-      o.log.info({ file: o.wave, cycle: c }, 'waveform closed');
-    }
-  }
-
-  /** Cycles to run before the next waveform edge. */
-  private runLimit(batch: number): number {
-    const o = this.o;
-    if (!o.wave || this.waveDone) return batch;
-    const edge = this.waveOpen ? o.waveStop : (o.waveStart ?? 0);
-    const c = Number(this.model.cycles);
-    return edge !== undefined && edge > c ? Math.min(batch, edge - c) : batch;
-  }
-
   private async pump(): Promise<void> {
     const m = this.model;
-    const batch = this.o.batch ?? 1000;
+    const batch = this.o.batch ?? BATCH_CYCLES;
     try {
-      this.waveStep();
-      m.setReset(true);
-      for (let left = this.o.resetCycles ?? RESET_CYCLES; left > 0; ) {
-        const n = m.run(this.runLimit(left));
-        if (n === 0) break;
-        left -= n;
-        this.waveStep();
+      if (this.o.wave) {
+        m.waveWindow(this.o.wave, this.o.waveStart, this.o.waveStop);
+        this.o.log.info({ file: this.o.wave, from: this.o.waveStart ?? 0, to: this.o.waveStop ?? 'end' }, 'waveform window');
       }
-      m.setReset(false);
-      this.forward();
+      m.reset(this.o.resetCycles ?? RESET_CYCLES);
       while (!this.stopped) {
         this.forward(); // what a pushed message made the shim answer at once (PONG, ERROR)
         const c0 = performance.now();
-        m.run(this.runLimit(batch), RunFlag.STOP_URGENT | RunFlag.STOP_IDLE);
+        m.run(batch, RunFlag.STEP);
         this.clockingMs += performance.now() - c0;
-        this.waveStep();
         this.forward();
-        const st = m.state();
-        if (st & StateBit.STOPPING) {
-          this.stopReason ||= m.stopReason();
+        const next = m.next();
+        if (next === Next.STOP) {
+          const st = m.state();
+          this.stopReason ||= st & StateBit.STOPPING ? m.stopReason() : st & StateBit.ERROR ? 'the RTL reported an error' : 'the RTL called $finish';
           break;
         }
-        if (st & (StateBit.FINISHED | StateBit.ERROR)) {
-          this.stopReason ||= st & StateBit.ERROR ? 'the RTL reported an error' : 'the RTL called $finish';
-          break;
-        }
-        if (st & StateBit.IDLE) await this.sleep();
-        else if (st & StateBit.WAITING) await this.sleep(this.o.dmaWaitMs ?? 5);
+        if (next === Next.WAIT_INPUT) await this.sleep();
+        else if (next === Next.WAIT_DMA) await this.sleep(this.o.dmaWaitMs ?? DMA_WAIT_MS);
         else await new Promise((r) => setImmediate(r));
       }
     } catch (e) {

@@ -194,9 +194,8 @@ export class Dut extends EventEmitter<DutEvents> {
       throw new Error(`model ${model.libPath} announced an invalid configuration: ${problems.join('; ')}`);
     }
     this.conf = conf;
-    model.setReset(true);
-    this.advance(o.resetCycles ?? RESET_CYCLES);
-    model.setReset(false);
+    this.cyc += model.reset(o.resetCycles ?? RESET_CYCLES);
+    this.service();
   }
 
   /** The cycle counter: clock cycles since the model was loaded (reset included). */
