@@ -72,7 +72,7 @@ void usage(FILE *f, const char *argv0)
                  "                           default $COSIM_HDL_ENDPOINT, else the broker's default,\n"
                  "                           %s\n"
                  "  --name NAME              device name sent in HELLO (default dev0)\n"
-                 "  --batch N                cycles between transport steps (default 1000); a step happens\n"
+                 "  --batch N                cycles between transport steps (default %d); a step happens\n"
                  "                           at once when an MMIO read completion or DMA read is queued,\n"
                  "                           or when the design is idle\n"
                  "  --max-cycles N           stop after N cycles, exit 0 (default 0 = unlimited)\n"
@@ -82,8 +82,8 @@ void usage(FILE *f, const char *argv0)
                  "  --connect-timeout-ms MS  stop (exit 3) if no broker answers within MS (default %d)\n"
                  "  --peer-timeout-ms MS     stop (exit 3) if the broker is silent for MS (default %d)\n"
                  "  --idle-wait-ms MS        socket wait while the design is idle (default 200)\n"
-                 "  --dma-wait-ms MS         socket wait while the design waits on DMA reads (default 5)\n"
-                 "  --reset-cycles N         cycles rst_n is held low at start (default 16)\n"
+                 "  --dma-wait-ms MS         socket wait while the design waits on DMA reads (default %d)\n"
+                 "  --reset-cycles N         cycles rst_n is held low at start (default %d)\n"
                  "  --log-level LEVEL        error, warn, info or debug (default info)\n"
                  "  --curve-server-key FILE  CURVE: the broker's public key file, NAME.key from `cosim keygen`\n"
                  "                           (default $COSIM_CURVE_SERVER_KEY; needed by a broker with keys)\n"
@@ -93,7 +93,8 @@ void usage(FILE *f, const char *argv0)
                  "\n"
                  "exit status: 0 broker SHUTDOWN, signal, --max-cycles or $finish; 2 usage or setup error;\n"
                  "3 broker not found or lost.\n",
-                 argv0, default_endpoint().c_str(), COSIM_DEFAULT_CONNECT_TIMEOUT_MS, COSIM_DEFAULT_PEER_TIMEOUT_MS);
+                 argv0, default_endpoint().c_str(), COSIM_MODEL_BATCH_CYCLES, COSIM_DEFAULT_CONNECT_TIMEOUT_MS,
+                 COSIM_DEFAULT_PEER_TIMEOUT_MS, COSIM_MODEL_DMA_WAIT_MS, COSIM_MODEL_RESET_CYCLES);
 }
 
 bool parse_u64(const char *s, uint64_t &out)
