@@ -6,7 +6,8 @@
 # tests) is a second initramfs layer built per project
 # (bridge/src/project/guest-layer.ts); guest/README.md describes both.
 #
-# Prints the absolute path of a directory holding vmlinuz, initramfs.cpio.gz,
+# Prints the absolute path of a directory holding vmlinuz (and vmlinux, the
+# same kernel decompressed for QEMU's PVH entry), initramfs.cpio.gz,
 # kernel.config and build-info.txt (headers=, kernel_abi=) as the LAST
 # stdout line; progress goes to stderr. The result is cached in
 # build/guest/<hash>/, <hash> covering every input: guest/initramfs, this
@@ -41,13 +42,14 @@ installed_version() { dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null
 
 # 1. The kernel ABI and package version (shared with scripts/build-debug-kernel.sh).
 . "$root/scripts/lib/guest-kernel.sh"
+. "$root/scripts/lib/kernel-elf.sh"
 guest_kernel_resolve
 abi=$GUEST_KERNEL_ABI
 kver=$GUEST_KERNEL_VERSION
 
 # 2. Host packages (installed only when missing or, for the headers, of another version).
 need=()
-for p in busybox-static cpio kmod gcc make libc6-dev pciutils; do
+for p in busybox-static cpio kmod gcc make libc6-dev pciutils binutils xz-utils; do
   [ -n "$(installed_version "$p")" ] || need+=("$p")
 done
 [ "$(installed_version "linux-headers-$abi")" = "$kver" ] || need+=("linux-headers-$abi=$kver")
@@ -67,6 +69,7 @@ hash_inputs() {
   echo "abi=$abi kver=$kver"
   for p in busybox-static libc6-dev gcc-12 gcc cpio pciutils libpci3; do echo "$p=$(installed_version "$p")"; done
   sha256sum "$script" | sed "s| .*| scripts/build-guest.sh|"
+  sha256sum "$root/scripts/lib/kernel-elf.sh" | sed "s| .*| scripts/lib/kernel-elf.sh|"
   (cd "$root" && find guest/initramfs -type f ! -name '*.md' ! -name '*.swp' -print0 |
       LC_ALL=C sort -z | xargs -0 sha256sum)
 }
@@ -110,6 +113,8 @@ dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" "./boot/vmlinuz-$abi" "./boot/
   "$mods/modules.builtin" "$mods/modules.builtin.modinfo" "${virtio_net_kos[@]/#/$mods/kernel/}"
 mv "$tmp/boot/vmlinuz-$abi" "$tmp/out/vmlinuz"
 mv "$tmp/boot/config-$abi" "$tmp/out/kernel.config"
+kernel_elf "$tmp/out/vmlinuz" "$tmp/out/vmlinux" ||
+  log "vmlinuz-$abi has no PVH entry (or cannot be decompressed here): the guest boots the bzImage, seconds slower under TCG"
 # What the guest relies on being built in (no other modules are shipped).
 for opt in SERIAL_8250 SERIAL_8250_CONSOLE PCI PCI_MSI DEVTMPFS BLK_DEV_INITRD RD_GZIP \
            TMPFS ACPI MODULES MODULE_UNLOAD; do

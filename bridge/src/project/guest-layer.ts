@@ -103,7 +103,11 @@ export async function buildGuestImage(project: Project, echo: Echo, kernel: Gues
   const hash = layerHash(project, kernel === 'debug' ? `${baseHash}+debug-${info.hash ?? path.basename(kernelDir)}` : baseHash, gcc);
   const outRoot = path.join(repoRoot, 'build', 'projects', project.name);
   const out = path.join(outRoot, hash);
-  const image = { kernel: path.join(kernelDir, 'vmlinuz'), kernelDir, initrd: path.join(out, 'initramfs.cpio.gz'), base };
+  // vmlinux: the kernel already decompressed, which QEMU starts at its PVH
+  // entry; the bzImage's decompressor would cost seconds under TCG.
+  const elf = path.join(kernelDir, 'vmlinux');
+  const kernelFile = fs.existsSync(elf) ? elf : path.join(kernelDir, 'vmlinuz');
+  const image = { kernel: kernelFile, kernelDir, initrd: path.join(out, 'initramfs.cpio.gz'), base };
   if (fs.existsSync(image.initrd)) return image;
 
   fs.mkdirSync(outRoot, { recursive: true });
