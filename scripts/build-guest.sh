@@ -7,7 +7,7 @@
 # (bridge/src/project/guest-layer.ts); guest/README.md describes both.
 #
 # Prints the absolute path of a directory holding vmlinuz (and vmlinux, the
-# same kernel decompressed for QEMU's PVH entry), initramfs.cpio.gz,
+# same kernel decompressed for QEMU's PVH entry), initramfs.cpio.lz4,
 # kernel.config and build-info.txt (headers=, kernel_abi=) as the LAST
 # stdout line; progress goes to stderr. The result is cached in
 # build/guest/<hash>/, <hash> covering every input: guest/initramfs, this
@@ -49,7 +49,7 @@ kver=$GUEST_KERNEL_VERSION
 
 # 2. Host packages (installed only when missing or, for the headers, of another version).
 need=()
-for p in busybox-static cpio kmod gcc make libc6-dev pciutils binutils xz-utils; do
+for p in busybox-static cpio kmod gcc make libc6-dev pciutils binutils xz-utils lz4; do
   [ -n "$(installed_version "$p")" ] || need+=("$p")
 done
 [ "$(installed_version "linux-headers-$abi")" = "$kver" ] || need+=("linux-headers-$abi=$kver")
@@ -76,7 +76,7 @@ hash_inputs() {
 hash=$(hash_inputs | sha256sum | cut -c1-16)
 out_root="$root/build/guest"
 out="$out_root/$hash"
-if [ -z "${COSIM_GUEST_REBUILD:-}" ] && [ -f "$out/vmlinuz" ] && [ -f "$out/initramfs.cpio.gz" ]; then
+if [ -z "${COSIM_GUEST_REBUILD:-}" ] && [ -f "$out/vmlinuz" ] && [ -f "$out/initramfs.cpio.lz4" ]; then
   log "cached: $out (kernel $abi $kver)"
   echo "$out"
   exit 0
@@ -116,7 +116,7 @@ mv "$tmp/boot/config-$abi" "$tmp/out/kernel.config"
 kernel_elf "$tmp/out/vmlinuz" "$tmp/out/vmlinux" ||
   log "vmlinuz-$abi has no PVH entry (or cannot be decompressed here): the guest boots the bzImage, seconds slower under TCG"
 # What the guest relies on being built in (no other modules are shipped).
-for opt in SERIAL_8250 SERIAL_8250_CONSOLE PCI PCI_MSI DEVTMPFS BLK_DEV_INITRD RD_GZIP \
+for opt in SERIAL_8250 SERIAL_8250_CONSOLE PCI PCI_MSI DEVTMPFS BLK_DEV_INITRD RD_LZ4 RD_GZIP \
            TMPFS ACPI MODULES MODULE_UNLOAD; do
   grep -qx "CONFIG_$opt=y" "$tmp/out/kernel.config" || die "guest kernel lacks CONFIG_$opt=y"
 done
@@ -175,7 +175,7 @@ mknod -m 666 "$r/dev/null" c 1 3 2>/dev/null || true
 echo "root:x:0:0:root:/root:/bin/sh" > "$r/etc/passwd"
 find "$r" -exec touch -h -d @0 {} +
 (cd "$r" && find . -print0 | LC_ALL=C sort -z |
-  cpio --null -o -H newc --reproducible --owner=0:0 --quiet) | gzip -9n > "$tmp/out/initramfs.cpio.gz"
+  cpio --null -o -H newc --reproducible --owner=0:0 --quiet) | lz4 -l -9 -q > "$tmp/out/initramfs.cpio.lz4"
 
 {
   echo "hash=$hash"
@@ -192,9 +192,9 @@ if [ -n "${COSIM_GUEST_REBUILD:-}" ] && [ -d "$out" ]; then
   mv -T "$out" "$tmp/old" && rm -rf "$tmp/old"
 fi
 if mv -T "$tmp/out" "$out" 2>/dev/null; then
-  log "built $out in $(( $(date +%s) - t0 ))s (kernel $abi $kver, initramfs $(du -k "$out/initramfs.cpio.gz" | cut -f1) KiB)"
+  log "built $out in $(( $(date +%s) - t0 ))s (kernel $abi $kver, initramfs $(du -k "$out/initramfs.cpio.lz4" | cut -f1) KiB)"
 else
-  [ -f "$out/initramfs.cpio.gz" ] || die "cannot publish $out"
+  [ -f "$out/initramfs.cpio.lz4" ] || die "cannot publish $out"
   log "another build published $out first"
 fi
 echo "$out"

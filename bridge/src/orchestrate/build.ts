@@ -22,7 +22,7 @@ export function buildQemu(echo?: Echo): Promise<string> {
   return runBuild('build-qemu.sh', [], echo);
 }
 
-/** A directory with vmlinuz and initramfs.cpio.gz (scripts/build-guest.sh). */
+/** A directory with vmlinuz, vmlinux and initramfs.cpio.lz4 (scripts/build-guest.sh). */
 export function buildGuest(echo?: Echo): Promise<string> {
   return runBuild('build-guest.sh', [], echo);
 }

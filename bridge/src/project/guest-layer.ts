@@ -107,7 +107,7 @@ export async function buildGuestImage(project: Project, echo: Echo, kernel: Gues
   // entry; the bzImage's decompressor would cost seconds under TCG.
   const elf = path.join(kernelDir, 'vmlinux');
   const kernelFile = fs.existsSync(elf) ? elf : path.join(kernelDir, 'vmlinuz');
-  const image = { kernel: kernelFile, kernelDir, initrd: path.join(out, 'initramfs.cpio.gz'), base };
+  const image = { kernel: kernelFile, kernelDir, initrd: path.join(out, 'initramfs.cpio.lz4'), base };
   if (fs.existsSync(image.initrd)) return image;
 
   fs.mkdirSync(outRoot, { recursive: true });
@@ -117,12 +117,12 @@ export async function buildGuestImage(project: Project, echo: Echo, kernel: Gues
     echo(`building the guest layer of '${project.name}' (${hash}${kernel === 'debug' ? ', debug kernel' : ''})`);
     const root = path.join(tmp, 'root');
     await assembleLayer(project, info, tmp, root);
-    const layer = path.join(tmp, 'layer.cpio.gz');
-    const pack = await sh('sh', ['-c', `find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --reproducible --owner=0:0 --quiet | gzip -6n > '${layer}'`], root);
+    const layer = path.join(tmp, 'layer.cpio.lz4');
+    const pack = await sh('sh', ['-c', `find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --reproducible --owner=0:0 --quiet | lz4 -l -9 -q > '${layer}'`], root);
     if (pack.code !== 0) throw new GuestBuildError(`packing the guest layer failed: ${pack.out}`);
     fs.mkdirSync(path.join(tmp, 'out'));
     const kernelLayer = kernel === 'debug' ? [fs.readFileSync(path.join(kernelDir, 'modules.cpio.gz'))] : [];
-    fs.writeFileSync(path.join(tmp, 'out', 'initramfs.cpio.gz'), Buffer.concat([fs.readFileSync(path.join(base, 'initramfs.cpio.gz')), ...kernelLayer, fs.readFileSync(layer)]));
+    fs.writeFileSync(path.join(tmp, 'out', 'initramfs.cpio.lz4'), Buffer.concat([fs.readFileSync(path.join(base, 'initramfs.cpio.lz4')), ...kernelLayer, fs.readFileSync(layer)]));
     fs.writeFileSync(path.join(tmp, 'out', 'layer.txt'), `project=${project.name}\ndescriptor=${project.file}\nbase=${base}\nkernel=${kernel} ${kernelDir}\n`);
     try {
       fs.renameSync(path.join(tmp, 'out'), out);

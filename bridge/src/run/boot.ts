@@ -157,6 +157,15 @@ export interface Session {
   stop(why: string): Promise<void>;
 }
 
+/** The kernel command line every guest of ours starts with. */
+export const KERNEL_ARGS = [
+  'console=ttyS0',
+  'panic=-1',
+  'quiet',
+  // The crypto self-tests are a tenth of the kernel's boot under TCG and test nothing of ours.
+  'cryptomgr.notests',
+];
+
 /**
  * QEMU's arguments for a guest of ours: the machine, the kernel and
  * initramfs, the serial console on stdio. The device VM and `cosim
@@ -165,9 +174,7 @@ export interface Session {
 export function guestMachineArgs(env: Pick<Env, 'guest' | 'accel'>, o: Pick<BootOptions, 'project' | 'memoryMb' | 'cpus' | 'seed' | 'kernelArgs' | 'kernel'>, guestArgs: string[], interactive = false): string[] {
   const p = o.project;
   const append = [
-    'console=ttyS0',
-    'panic=-1',
-    'quiet',
+    ...KERNEL_ARGS,
     // The debug kernel's reports (lockdep, DMA-API, WARN) are warnings: the console shows them, and the host fails the run on them.
     ...(o.kernel === 'debug' ? ['cosim.kwarn=1'] : []),
     ...guestArgs,
