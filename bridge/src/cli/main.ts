@@ -3,6 +3,7 @@ import { Broker } from '../broker/broker';
 import { ConfigError, defaultSettings, loadConfig } from '../broker/config';
 import { formatConf } from '../protocol/conf';
 import { InprocHdl, inprocSpec } from '../peer/inproc-hdl';
+import { resolveModel } from '../model/native';
 import { QemuPeer } from '../peer/qemu-peer';
 import { resultTable, selftest } from '../selftest';
 import * as fs from 'node:fs';
@@ -355,17 +356,21 @@ async function runBroker(v: Values): Promise<number> {
     },
     trace,
   });
+  // The model is built (or found) before the broker listens: a QEMU that
+  // finds the socket finds the broker ready, not busy building for a minute.
+  const model = inprocSpec(str(v.hdl));
+  let lib: string | undefined;
   try {
+    if (model !== undefined) lib = await resolveModel(model);
     await broker.start();
   } catch (e) {
     trace?.close();
     throw e;
   }
-  const model = inprocSpec(str(v.hdl));
   let hdl: InprocHdl | undefined;
-  if (model !== undefined) {
+  if (model !== undefined && lib !== undefined) {
     try {
-      hdl = await InprocHdl.start({ broker, model, name: str(v['hdl-name']), log });
+      hdl = new InprocHdl(lib, { broker, model, name: str(v['hdl-name']), log });
     } catch (e) {
       await broker.stop('the in-process HDL peer could not start');
       trace?.close();
