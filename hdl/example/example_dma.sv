@@ -4,8 +4,11 @@
 // Works chunk by chunk: read a chunk into a buffer (dma_rd: up to NID
 // bursts in flight, one per ARID), then write it out (dma_wr: shifts bytes
 // by (src - dst) % 8 on the way). A chunk is at most 4 KiB of buffer
-// including the source's misalignment. The two movers live in hdl/lib/ and
-// serve the GPU front-end's engines too.
+// including the source's misalignment. Two buffers: the next chunk is read
+// while the last one is written, so a read's round trip to host memory
+// overlaps the clocks of a write. Like memcpy, a copy whose ranges overlap
+// has no defined result. The two movers live in hdl/lib/ and serve the GPU
+// front-end's engines too.
 module example_dma
     import axi_pkg::*;
 #(
@@ -60,35 +63,54 @@ module example_dma
 );
     localparam logic [63:0] MAX_LEN = 64'h100_0000;  // 16 MiB
 
-    typedef enum logic [2:0] { IDLE, CHUNK, READ, WRITE, WAIT_RD, WAIT_WR } state_t;
+    // Bank b's word i is cbuf[{b, i}], in source word layout.
+    logic [63:0] cbuf[1024];
 
-    state_t      state;
-    logic [63:0] cur_src, cur_dst, remaining;
-    logic [12:0] n;                 // bytes in this chunk
-    logic        irq_en_q;
+    logic        active, irq_en_q;
+    // The reader: the next chunk to read (r_src, r_left) and into which bank.
+    logic [63:0] r_src, r_left;
+    logic        r_bank, fill_bank, r_wait;
+    // The writer: the next chunk to write, and from which bank.
+    logic [63:0] w_src, w_dst, w_left;
+    logic        w_bank, drain_bank, w_wait;
+    logic [1:0]  ready;             // chunks read, their write not started
+    logic [1:0]  inuse;             // banks holding a chunk not yet written
 
-    logic [63:0] cbuf[512];         // the chunk, in source word layout
+    // A chunk: what fits in 4 KiB of buffer after the source's misalignment.
+    function automatic logic [12:0] chunk_len(logic [2:0] src_off, logic [63:0] left);
+        logic [12:0] room;
+        room = 13'h1000 - 13'(src_off);
+        return left < 64'(room) ? 13'(left) : room;
+    endfunction
+    wire [12:0] r_n = chunk_len(r_src[2:0], r_left);
+    wire [12:0] w_n = chunk_len(w_src[2:0], w_left);
 
     logic        rd_start, rd_busy, rd_error, rd_we;
     logic [8:0]  rd_idx, wr_idx;
     logic [63:0] rd_wdata;
     logic        wr_start, wr_busy, wr_error;
 
+    // busy rises the clock after start: a mover is done when it is waited on and not busy.
+    wire rd_done = r_wait && !rd_busy;
+    wire wr_done = w_wait && !wr_busy;
+    assign rd_start = active && r_left != 64'h0 && !r_wait && inuse != 2'd2;
+    assign wr_start = active && !w_wait && ready != 2'd0;
+
     axi_req_t rd_req, wr_req, req;
     axi_rsp_t rsp;
 
     dma_rd #(.NID(NID), .ID_BASE(4'd0)) rd (
         .clk, .rst_n,
-        .start(rd_start), .addr(cur_src), .n, .busy(rd_busy), .error(rd_error),
+        .start(rd_start), .addr(r_src), .n(r_n), .busy(rd_busy), .error(rd_error),
         .buf_we(rd_we), .buf_idx(rd_idx), .buf_wdata(rd_wdata),
         .m_req(rd_req), .m_rsp(rsp)
     );
 
     dma_wr #(.AWID(4'd0)) wr (
         .clk, .rst_n,
-        .start(wr_start), .addr(cur_dst), .n, .src_off(cur_src[2:0]),
+        .start(wr_start), .addr(w_dst), .n(w_n), .src_off(w_src[2:0]),
         .busy(wr_busy), .error(wr_error),
-        .buf_idx(wr_idx), .buf_word0(cbuf[wr_idx]), .buf_word1(cbuf[wr_idx + 9'd1]),
+        .buf_idx(wr_idx), .buf_word0(cbuf[{drain_bank, wr_idx}]), .buf_word1(cbuf[{drain_bank, wr_idx + 9'd1}]),
         .m_req(wr_req), .m_rsp(rsp)
     );
 
@@ -117,69 +139,77 @@ module example_dma
                    rlast: m_axi_rlast, rvalid: m_axi_rvalid, awready: m_axi_awready,
                    wready: m_axi_wready, bid: m_axi_bid, bresp: m_axi_bresp, bvalid: m_axi_bvalid};
 
-    always_ff @(posedge clk) if (rd_we) cbuf[rd_idx] <= rd_wdata;
+    always_ff @(posedge clk) if (rd_we) cbuf[{fill_bank, rd_idx}] <= rd_wdata;
 
-    assign rd_start = state == READ;
-    assign wr_start = state == WRITE;
-    assign busy     = state != IDLE;
+    assign busy = active;
 
     always_ff @(posedge clk) begin
         irq <= 1'b0;
         if (!rst_n) begin
-            state <= IDLE;
-            done  <= 1'b0;
-            error <= 1'b0;
+            active <= 1'b0;
+            done   <= 1'b0;
+            error  <= 1'b0;
+            r_wait <= 1'b0;
+            w_wait <= 1'b0;
+        end else if (!active) begin
+            if (start) begin
+                done       <= 1'b0;
+                error      <= 1'b0;
+                irq_vector <= irq_vec;
+                irq_en_q   <= irq_en;
+                r_src      <= src;
+                r_left     <= len;
+                w_src      <= src;
+                w_dst      <= dst;
+                w_left     <= len;
+                r_bank     <= 1'b0;
+                w_bank     <= 1'b0;
+                ready      <= 2'd0;
+                inuse      <= 2'd0;
+                if (len == 64'h0 || len > MAX_LEN || !bus_master) begin
+                    // Nothing to copy, or the host has not allowed this
+                    // function to master the bus (a request would only
+                    // come back as an error): report an error at once.
+                    done  <= 1'b1;
+                    error <= 1'b1;
+                    irq   <= irq_en;
+                end else begin
+                    active <= 1'b1;
+                end
+            end
         end else begin
-            case (state)
-                IDLE: if (start) begin
-                    done       <= 1'b0;
-                    error      <= 1'b0;
-                    irq_vector <= irq_vec;
-                    irq_en_q   <= irq_en;
-                    cur_src    <= src;
-                    cur_dst    <= dst;
-                    remaining  <= len;
-                    if (len == 64'h0 || len > MAX_LEN || !bus_master) begin
-                        // Nothing to copy, or the host has not allowed this
-                        // function to master the bus (a request would only
-                        // come back as an error): report an error at once.
-                        done  <= 1'b1;
-                        error <= 1'b1;
-                        irq   <= irq_en;
-                    end else begin
-                        state <= CHUNK;
-                    end
+            if (rd_start) begin
+                r_wait    <= 1'b1;
+                fill_bank <= r_bank;
+                r_bank    <= ~r_bank;
+                r_src     <= r_src + 64'(r_n);
+                r_left    <= r_left - 64'(r_n);
+            end
+            if (rd_done) begin
+                r_wait <= 1'b0;
+                if (rd_error) error <= 1'b1;
+            end
+            if (wr_start) begin
+                w_wait     <= 1'b1;
+                drain_bank <= w_bank;
+                w_bank     <= ~w_bank;
+                w_src      <= w_src + 64'(w_n);
+                w_dst      <= w_dst + 64'(w_n);
+                w_left     <= w_left - 64'(w_n);
+            end
+            if (wr_done) begin
+                w_wait <= 1'b0;
+                if (wr_error) error <= 1'b1;
+                // Completion (and its MSI-X) only after the last B: the
+                // data is then in host memory.
+                if (w_left == 64'h0) begin
+                    active <= 1'b0;
+                    done   <= 1'b1;
+                    irq    <= irq_en_q;
                 end
-                CHUNK: begin
-                    // Chunk = what fits in 4 KiB of buffer after src % 8.
-                    logic [12:0] room;
-                    room  = 13'h1000 - 13'(cur_src[2:0]);
-                    n     <= remaining < 64'(room) ? 13'(remaining) : room;
-                    state <= READ;
-                end
-                READ:    state <= WAIT_RD;
-                WAIT_RD: if (!rd_busy) begin
-                    if (rd_error) error <= 1'b1;
-                    state <= WRITE;
-                end
-                WRITE:   state <= WAIT_WR;
-                WAIT_WR: if (!wr_busy) begin
-                    // Completion (and its MSI-X) only after the last B: the
-                    // data is then in host memory.
-                    if (wr_error) error <= 1'b1;
-                    cur_src   <= cur_src + 64'(n);
-                    cur_dst   <= cur_dst + 64'(n);
-                    remaining <= remaining - 64'(n);
-                    if (remaining == 64'(n)) begin
-                        state <= IDLE;
-                        done  <= 1'b1;
-                        irq   <= irq_en_q;
-                    end else begin
-                        state <= CHUNK;
-                    end
-                end
-                default: state <= IDLE;
-            endcase
+            end
+            ready <= ready + 2'(rd_done) - 2'(wr_start);
+            inuse <= inuse + 2'(rd_start) - 2'(wr_done);
         end
     end
 endmodule

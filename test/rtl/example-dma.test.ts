@@ -68,3 +68,32 @@ test('the copy is correct when the host answers its reads in reverse order', asy
   }
   assert.equal(firstDiff(dut().memory.read(0x800000n, len), data), -1);
 });
+
+test('the next chunk is read while the last one is written: a read round trip overlaps a write', async () => {
+  const len = 3 * 4096;
+  const data = pattern(len, 9);
+  dut().memory.write(0x900000n, data);
+  dut().host.holdDmaReads = true;
+  const chunkReads = (chunk: number) => dut().host.heldReads.filter((r) => r.address >= 0x900000n + BigInt(chunk * 4096) && r.address < 0x900000n + BigInt((chunk + 1) * 4096));
+  try {
+    dut().mmio.write64(EX.BAR, EX.DMA_SRC, 0x900000n);
+    dut().mmio.write64(EX.BAR, EX.DMA_DST, 0xa00000n);
+    dut().mmio.write64(EX.BAR, EX.DMA_LEN, len);
+    dut().mmio.write64(EX.BAR, EX.DMA_CTRL, EX.CTRL_START);
+    await dut().until(() => chunkReads(0).length === 2, { what: "the first chunk's reads" });
+    assert.equal(chunkReads(1).length, 0, 'one chunk read at a time');
+    for (const r of chunkReads(0)) dut().host.completeDmaRead(r.tag);
+    await dut().until(() => chunkReads(1).length === 2, { what: "the second chunk's reads" });
+    assert.ok(!dut().memory.read(0xa00000n, 4096).equals(data.subarray(0, 4096)), 'asked for before the first chunk is all written');
+    assert.equal(chunkReads(2).length, 0, 'two buffers: the third chunk waits for the first one to be written');
+  } finally {
+    dut().host.holdDmaReads = false;
+  }
+  while (dut().host.heldReads.length) dut().host.completeDmaRead(dut().host.heldReads[0].tag);
+  for (;;) {
+    const st = await dut().mmio.read64(EX.BAR, EX.DMA_STATUS);
+    if (st & BigInt(EX.STATUS_DONE)) break;
+    await dut().run(100);
+  }
+  assert.equal(firstDiff(dut().memory.read(0xa00000n, len), data), -1);
+});
