@@ -94,7 +94,8 @@ public:
                 wave_step();
             if (((flags & COSIM_RUN_STOP_OUTPUT) && cosim_q_out_pending()) ||
                 ((flags & COSIM_RUN_STOP_URGENT) && cosim_shim_urgent()) ||
-                ((flags & COSIM_RUN_STOP_IDLE) && cosim_shim_idle()))
+                ((flags & COSIM_RUN_STOP_IDLE) && cosim_shim_idle()) ||
+                ((flags & COSIM_RUN_STOP_WAITING) && cosim_shim_waiting()))
                 break;
         }
         return n;

@@ -46,10 +46,12 @@ enum cosim_model_run_flags {
     COSIM_RUN_STOP_URGENT = 1, /* stop after the cycle that queued an MMIO read completion or a DMA read */
     COSIM_RUN_STOP_OUTPUT = 2, /* stop after the cycle that queued any outbound message */
     COSIM_RUN_STOP_IDLE = 4,   /* stop once cosim_shim_idle(): nothing to do until a message comes in */
+    COSIM_RUN_STOP_WAITING = 8, /* stop once cosim_shim_waiting(): nothing to do until DMA read data comes in */
     /* The batch of a host loop (cosim-sim, the in-process peer): a read's
-     * answer leaves at once, and a posted write does not hold the next
-     * request up for a whole batch. */
-    COSIM_RUN_STEP = COSIM_RUN_STOP_URGENT | COSIM_RUN_STOP_IDLE,
+     * answer leaves at once, a posted write does not hold the next request
+     * up for a whole batch, and read data is taken in as soon as the design
+     * has nothing else to do. */
+    COSIM_RUN_STEP = COSIM_RUN_STOP_URGENT | COSIM_RUN_STOP_IDLE | COSIM_RUN_STOP_WAITING,
 };
 
 /* What a host loop does after a batch, once it has exchanged its messages

@@ -88,8 +88,10 @@ int cosim_shim_urgent(void);
  * DMA read is outstanding: the harness may block on the socket. */
 int cosim_shim_idle(void);
 
-/* 1 if DMA reads are outstanding and no inbound work is queued: the RTL waits
- * for host memory, the harness may wait briefly on the socket. */
+/* 1 if DMA reads are outstanding, no inbound work is queued and the RTL has
+ * handed over nothing (DMA write beats or requests, interrupts, frames,
+ * bytes) for 16 cycles: it waits for host memory, the harness may wait
+ * briefly on the socket instead of clocking. */
 int cosim_shim_waiting(void);
 
 /* 1 once the shim decided to stop (SHUTDOWN, broker lost, setup failure, or

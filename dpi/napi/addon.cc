@@ -426,6 +426,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports)
     flags.Set("STOP_URGENT", Napi::Number::New(env, COSIM_RUN_STOP_URGENT));
     flags.Set("STOP_OUTPUT", Napi::Number::New(env, COSIM_RUN_STOP_OUTPUT));
     flags.Set("STOP_IDLE", Napi::Number::New(env, COSIM_RUN_STOP_IDLE));
+    flags.Set("STOP_WAITING", Napi::Number::New(env, COSIM_RUN_STOP_WAITING));
     flags.Set("STEP", Napi::Number::New(env, COSIM_RUN_STEP));
     exports.Set("runFlags", flags);
     Napi::Object next = Napi::Object::New(env);

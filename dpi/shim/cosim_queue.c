@@ -133,6 +133,7 @@ static struct {
     /* time */
     uint64_t cycle;
     int sv_idle;
+    uint64_t last_traffic; /* the last cycle the RTL handed the shim anything */
 
     /* announce */
     cosim_conf conf;
@@ -968,7 +969,17 @@ int cosim_shim_idle(void)
     return S.sv_idle && !inbound_work() && S.rd_outstanding == 0 && S.out_head == NULL && S.wr_len == 0;
 }
 
-int cosim_shim_waiting(void) { return S.rd_outstanding > 0 && !inbound_work(); }
+/* The RTL still makes progress while it hands over DMA write beats,
+ * requests or interrupts; it waits on its reads only once it has been
+ * quiet this long (a gap of a few clocks inside a burst is not a wait). */
+#define QUIET_CYCLES 16
+
+static void traffic(void) { S.last_traffic = S.cycle; }
+
+int cosim_shim_waiting(void)
+{
+    return S.rd_outstanding > 0 && !inbound_work() && S.cycle - S.last_traffic >= QUIET_CYCLES;
+}
 
 /* ------------------------------------------------------------------------ */
 /* DPI functions (cosim_dpi.h)                                               */
@@ -1144,6 +1155,7 @@ void cosim_dpi_mmio_write_done(int tag, int error)
 
 void cosim_dpi_dma_read(int axi_id, long long addr, int beats, int beat_bytes)
 {
+    traffic();
     dma_rd *r = (dma_rd *)xcalloc(1, sizeof *r);
     r->axi_id = axi_id;
     r->addr = (uint64_t)addr;
@@ -1223,6 +1235,7 @@ int cosim_dpi_dma_rbeat(int *axi_id, long long *data, int *last, int *error)
 
 void cosim_dpi_dma_wbeat(long long addr, long long data, int strb, int last)
 {
+    traffic();
     if (!S.wr_buf)
         S.wr_buf = (uint8_t *)xmalloc(COSIM_MAX_PAYLOAD);
     uint64_t base = (uint64_t)addr & ~(uint64_t)7;
@@ -1247,6 +1260,7 @@ void cosim_dpi_dma_wbeat(long long addr, long long data, int strb, int last)
 
 void cosim_dpi_msix(int vector)
 {
+    traffic();
     cosim_hdr h;
     cosim_hdr_init(&h, COSIM_MSIX);
     h.index = (uint16_t)vector;
@@ -1257,6 +1271,7 @@ void cosim_dpi_msix(int vector)
 
 void cosim_dpi_intx(int level)
 {
+    traffic();
     cosim_hdr h;
     cosim_hdr_init(&h, COSIM_INTX);
     h.index = level ? 1 : 0;
@@ -1266,6 +1281,7 @@ void cosim_dpi_intx(int level)
 
 void cosim_dpi_nic_tx(long long data, int keep, int last)
 {
+    traffic();
     for (int lane = 0; lane < 8; lane++) {
         if (!(keep & (1 << lane)))
             continue;
@@ -1324,6 +1340,7 @@ int cosim_dpi_nic_rx(long long *data, int *keep, int *last)
 
 void cosim_dpi_uart_tx(int ch)
 {
+    traffic();
     if (S.uart_tx.len >= UART_TX_MAX) {
         if (!S.uart_tx_drop_warned)
             LOGW("UART TX backlog over %u bytes: dropping", UART_TX_MAX);

@@ -36,7 +36,7 @@ interface AddonModel {
 interface Addon {
   Model: new (libPath: string, opts: { name?: string; logLevel?: number; plusargs?: string[] }) => AddonModel;
   abi: number;
-  runFlags: { STOP_URGENT: number; STOP_OUTPUT: number; STOP_IDLE: number; STEP: number };
+  runFlags: { STOP_URGENT: number; STOP_OUTPUT: number; STOP_IDLE: number; STOP_WAITING: number; STEP: number };
   next: { CLOCK: number; WAIT_INPUT: number; WAIT_DMA: number; STOP: number };
   stateBits: { IDLE: number; WAITING: number; URGENT: number; STOPPING: number; FINISHED: number; ERROR: number };
 }
@@ -76,7 +76,7 @@ export function loadAddon(): Addon {
   return addon;
 }
 
-export const RunFlag = { STOP_URGENT: 1, STOP_OUTPUT: 2, STOP_IDLE: 4, STEP: 5 } as const;
+export const RunFlag = { STOP_URGENT: 1, STOP_OUTPUT: 2, STOP_IDLE: 4, STOP_WAITING: 8, STEP: 13 } as const;
 /** What a host loop does after a batch (enum cosim_model_next): clock on, wait for a message, wait for DMA data or a message, stop. */
 export const Next = { CLOCK: 0, WAIT_INPUT: 1, WAIT_DMA: 2, STOP: 3 } as const;
 export const StateBit = { IDLE: 1, WAITING: 2, URGENT: 4, STOPPING: 8, FINISHED: 16, ERROR: 32 } as const;
