@@ -152,18 +152,20 @@ public:
 #endif
     }
 
+    // Also ends a window run() keeps.
     void trace_close()
     {
         wave_edge_ = NO_EDGE;
+        const std::string window = std::move(win_path_);
+        win_path_.clear();
 #if VM_TRACE
         if (!fst_)
             return;
         fst_->close();
         fst_.reset();
-        if (!win_path_.empty())
-            cosim_shim_log(COSIM_LOG_INFO, "waveform %s closed at cycle %llu", win_path_.c_str(),
+        if (!window.empty())
+            cosim_shim_log(COSIM_LOG_INFO, "waveform %s closed at cycle %llu", window.c_str(),
                            static_cast<unsigned long long>(cycles_));
-        win_path_.clear();
 #endif
     }
 
@@ -206,7 +208,7 @@ private:
             return;
         }
         const std::string path = win_path_;
-        if (!trace_open(path)) {
+        if (!trace_open(path)) { // its trace_close() ended the window
             cosim_shim_log(COSIM_LOG_ERROR, "cannot open waveform %s", path.c_str());
             return;
         }
