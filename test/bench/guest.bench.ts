@@ -6,6 +6,8 @@
 //  - host CPU while the guest idles: QEMU, broker and simulator of `cosim
 //    shell` while the guest sleeps, against QEMU alone with a guest whose
 //    init only sleeps.
+//  - the MMIO read p50 the guest sees (its mmio_latency test, direct mmap),
+//    against a direct C-to-C ZeroMQ round trip.
 // Run: npm run bench:guest   (also part of npm run bench)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,6 +16,7 @@ import { formatTable } from '../../bridge/src/broker/stats';
 import { buildGuest, buildQemu } from '../../bridge/src/orchestrate/build';
 import { Proc, repoRoot } from '../../bridge/src/orchestrate/process';
 import { KERNEL_ARGS } from '../../bridge/src/run/boot';
+import { cEchoRtt } from './rtt';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, 'idle-s': { type: 'string', default: '10' } } });
 const rounds = Number(values.rounds);
@@ -50,6 +53,15 @@ async function firstTest(): Promise<number> {
   const m = p.stdoutLines.join('\n').match(/boot to first test ([\d.]+) s/);
   if (!m || exit.code !== 0) throw new Error(`cosim run failed (${p.describeExit()}): ${p.stdoutLines.slice(-5).join(' | ')}`);
   return Number(m[1]);
+}
+
+/** The example's mmio_latency test in the guest: p50 of its direct-mmap reads, in µs. */
+async function guestMmioP50(): Promise<number> {
+  const p = new Proc('cosim', process.execPath, [cosim, 'run', '--device', 'example', '--tests', 'mmio_latency', '--accel', 'tcg'], { echo: quiet });
+  const exit = await p.exited;
+  const m = p.stdoutLines.join('\n').match(/mmio_read_rtt_ns_direct p50=(\d+)/);
+  if (!m || exit.code !== 0) throw new Error(`cosim run --tests mmio_latency failed (${p.describeExit()}): ${p.stdoutLines.slice(-5).join(' | ')}`);
+  return Number(m[1]) / 1000;
 }
 
 /** CPU seconds (user + system) used so far by a process and its descendants still alive. */
@@ -136,7 +148,9 @@ async function main(): Promise<void> {
   const cpuBase = await idleBare(qemu, vmlinux, initrd);
   const cpuCosim = await idleCosim();
   const pct = (x: number) => `${(x * 100).toFixed(1)}% of a core`;
-  console.log(`The guest under TCG, same run (boot: medians of ${rounds} rounds; CPU: ${idleS} s of an idle guest):\n`);
+  const rtt = (await cEchoRtt(5000)).p50;
+  const mmio = await guestMmioP50();
+  console.log(`The guest under TCG, same run (boot: medians of ${rounds} rounds; CPU: ${idleS} s of an idle guest; MMIO: the guest's mmio_latency test):\n`);
   console.log(
     formatTable([
       ['what', 'measured', '/ baseline', 'target'],
@@ -145,6 +159,8 @@ async function main(): Promise<void> {
       [...row('boot: cosim run, QEMU start to the first guest test', full).slice(0, 3), '<= 3 s'],
       ['idle guest: QEMU alone, host CPU (baseline)', pct(cpuBase), '1.00x', ''],
       ['idle guest: QEMU + broker + cosim-sim, host CPU', pct(cpuCosim), cpuBase > 0 ? `${(cpuCosim / cpuBase).toFixed(2)}x` : '-', '<= 2% of a core'],
+      ['C DEALER -> C ROUTER echo p50 (baseline)', `${rtt.toFixed(1)} us`, '1.00x', ''],
+      ['guest MMIO read p50 (mmio_latency, direct mmap)', `${mmio.toFixed(1)} us`, `${(mmio / rtt).toFixed(2)}x`, '<= 100 us'],
     ]),
   );
 }

@@ -9,7 +9,7 @@ import { Proc, repoRoot } from '../../bridge/src/orchestrate/process';
 import { startSim } from '../../bridge/src/orchestrate/sim';
 import { uniqueEndpoints } from '../../bridge/src/orchestrate/stack';
 import { eventually, simBinary } from '../helpers';
-import { Rtt, rttTool, runRtt, tsClientReads } from './rtt';
+import { cEchoRtt, Rtt, rttTool, runRtt, tsClientReads } from './rtt';
 
 const { values } = parseArgs({ options: { reads: { type: 'string', default: '5000' } } });
 const reads = Number(values.reads);
@@ -38,11 +38,7 @@ async function main(): Promise<void> {
   const sim = await simBinary();
   const rows: Row[] = [];
   // 1. Baseline: C DEALER <-> C ROUTER echo, no broker.
-  const ep = uniqueEndpoints();
-  const echo = new Proc('echo', rttTool(), ['router-echo', ep.qemu], { echo: quiet });
-  await new Promise((r) => setTimeout(r, 200));
-  rows.push(await run('C DEALER -> C ROUTER echo (baseline)', ['dealer', ep.qemu, String(reads)]));
-  await echo.stop();
+  rows.push({ path: 'C DEALER -> C ROUTER echo (baseline)', ...(await cEchoRtt(reads)) });
 
   await withBroker(async (b) => {
     // 2. The broker between two C peers: its own cost.

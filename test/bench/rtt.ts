@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { percentile } from '../../bridge/src/example-ops';
 import { Proc, repoRoot } from '../../bridge/src/orchestrate/process';
 import { QemuPeer } from '../../bridge/src/peer/qemu-peer';
+import { uniqueEndpoints } from '../../bridge/src/orchestrate/stack';
 import { cTool, testLog } from '../helpers';
 
 export interface Rtt {
@@ -24,6 +25,18 @@ export async function runRtt(args: string[], what: string): Promise<Rtt> {
   const m = p.stdoutLines.join('\n').match(/p50_us=([\d.]+) p99_us=([\d.]+)/);
   if (!m) throw new Error(`${what}: no result (${p.describeExit()}): ${p.stderrTail.join('\n')}`);
   return { p50: Number(m[1]), p99: Number(m[2]) };
+}
+
+/** The baseline of the latency benchmarks: a C DEALER's round trips to a C ROUTER echo, no broker. */
+export async function cEchoRtt(reads: number): Promise<Rtt> {
+  const ep = uniqueEndpoints();
+  const echo = new Proc('echo', rttTool(), ['router-echo', ep.qemu], { echo: quiet });
+  await new Promise((r) => setTimeout(r, 200));
+  try {
+    return await runRtt(['dealer', ep.qemu, String(reads)], 'C DEALER -> C ROUTER echo');
+  } finally {
+    await echo.stop();
+  }
 }
 
 /** The C QEMU-side client: HELLO, INIT, then `reads` 4-byte reads of BAR bar + off. */
