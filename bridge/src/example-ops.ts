@@ -25,7 +25,8 @@ export async function dmaCopy(peer: QemuPeer, src: bigint, dst: bigint, len: num
   const irq = opts.vector !== undefined ? EX.CTRL_IRQ | (opts.vector << 8) : 0;
   const msix = opts.vector !== undefined ? once(peer, 'msix') : undefined;
   peer.write(EX.BAR, EX.DMA_CTRL, EX.CTRL_START | irq, 8);
-  const deadline = Date.now() + (opts.timeoutMs ?? DMA_COPY_WAIT_MS);
+  const waitMs = opts.timeoutMs ?? DMA_COPY_WAIT_MS;
+  const deadline = Date.now() + waitMs;
   for (;;) {
     const status = await peer.read(EX.BAR, EX.DMA_STATUS, 8);
     if ((status & BigInt(EX.STATUS_BUSY)) === 0n && (status & BigInt(EX.STATUS_DONE)) !== 0n) {
@@ -33,7 +34,7 @@ export async function dmaCopy(peer: QemuPeer, src: bigint, dst: bigint, len: num
       return status;
     }
     if (Date.now() > deadline) {
-      throw new Error(`DMA copy 0x${src.toString(16)} -> 0x${dst.toString(16)} len ${len}: not done within ${opts.timeoutMs ?? 30000} ms (status 0x${status.toString(16)})`);
+      throw new Error(`DMA copy 0x${src.toString(16)} -> 0x${dst.toString(16)} len ${len}: not done within ${waitMs} ms (status 0x${status.toString(16)})`);
     }
     await new Promise((r) => setTimeout(r, len > 65536 ? 20 : 1));
   }
