@@ -7,18 +7,11 @@
  * Everything here must be called from one thread: the one that evaluates the
  * model.
  *
- * Typical loop (see dpi/harness/main.cpp):
- *
- *   cosim_shim_open(&opts);
- *   ...construct the model, evaluate time 0 (the SV calls cosim_dpi_announce)...
- *   while (!cosim_shim_stopping()) {
- *       clock up to N cycles, break early once cosim_shim_urgent();
- *       cosim_shim_transport(0);
- *       if (cosim_shim_idle())         cosim_shim_transport(200);
- *       else if (cosim_shim_waiting()) cosim_shim_transport(5);
- *   }
- *   cosim_shim_close();
- *   return cosim_shim_exit_status();
+ * Use: cosim_shim_open(&opts); construct the model and evaluate time 0 (the
+ * SV calls cosim_dpi_announce); run the engine's host loop (cosim_model.h:
+ * CosimSim::run with COSIM_RUN_STEP, then cosim_shim_transport(0), then
+ * CosimSim::next to choose the wait; dpi/harness/main.cpp is the one copy of
+ * it); cosim_shim_close(); return cosim_shim_exit_status().
  */
 #ifndef COSIM_SHIM_H
 #define COSIM_SHIM_H
