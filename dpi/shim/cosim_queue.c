@@ -172,6 +172,11 @@ static struct {
     int rd_ready_dirty;
     int rd_ready;
     uint32_t next_tag;
+    /* The DMA_READ being gathered (READ_MERGE_CYCLES): tag 0 when none. */
+    uint32_t rq_tag;
+    uint64_t rq_addr, rq_end;
+    uint64_t rq_cycle; /* of its first burst: the message's cycle */
+    uint64_t rq_last;  /* of its last burst */
     uint32_t abandoned[ABANDONED_MAX];
     unsigned abandoned_n, abandoned_pos;
 
@@ -346,9 +351,29 @@ static void flush_dma_write(void)
     S.wr_len = 0;
 }
 
-/* Queue in order behind every earlier DMA write. */
+/* The DMA_READ gathered so far goes out, behind the DMA write bytes taken
+ * in until now: those that came before its first burst must not be passed
+ * by it, and those that came after may pass it (a posted write may pass a
+ * read request, in PCIe as in AXI, where read and write channels are not
+ * ordered at all). */
+static void close_read_request(void)
+{
+    if (!S.rq_tag)
+        return;
+    flush_dma_write();
+    cosim_hdr h;
+    cosim_hdr_init(&h, COSIM_DMA_READ);
+    h.tag = S.rq_tag;
+    h.address = S.rq_addr;
+    h.length = (uint32_t)(S.rq_end - S.rq_addr);
+    enqueue_raw(&h, NULL, 0, S.rq_cycle);
+    S.rq_tag = 0;
+}
+
+/* Queue in order behind every earlier DMA write and read request. */
 static void enqueue(cosim_hdr *h, const void *payload, uint32_t plen)
 {
+    close_read_request();
     flush_dma_write();
     enqueue_raw(h, payload, plen, S.cycle);
 }
@@ -390,7 +415,10 @@ static void flush_uart_tx(void)
         cosim_hdr h;
         cosim_hdr_init(&h, COSIM_SERIAL);
         h.length = (uint32_t)n;
-        enqueue(&h, S.uart_tx.data + off, (uint32_t)n);
+        /* Taken at transport time: it must not cut a read request short,
+         * which would make the requests depend on the transport's timing. */
+        flush_dma_write();
+        enqueue_raw(&h, S.uart_tx.data + off, (uint32_t)n, S.cycle);
         off += n;
     }
     S.uart_tx.len = 0;
@@ -460,6 +488,30 @@ static void rd_complete(dma_rd *r, int error)
     rd_mark_dirty();
 }
 
+/* One DMA_READ may stand for several bursts (READ_MERGE_CYCLES): they share
+ * its tag and complete together. */
+static void rd_complete_request(uint32_t tag, int error)
+{
+    for (dma_rd *r = S.rd_head; r; r = r->next)
+        if (r->tag == tag)
+            rd_complete(r, error);
+}
+
+/* The bytes the request `tag` covers, over its bursts not complete yet. */
+static void rd_request_span(uint32_t tag, uint64_t *start, uint64_t *end)
+{
+    *start = UINT64_MAX;
+    *end = 0;
+    for (dma_rd *r = S.rd_head; r; r = r->next) {
+        if (r->tag != tag || r->complete)
+            continue;
+        if (r->addr < *start)
+            *start = r->addr;
+        if (r->addr + r->len > *end)
+            *end = r->addr + r->len;
+    }
+}
+
 static void rd_unlink_free(dma_rd *r)
 {
     dma_rd **pp = &S.rd_head;
@@ -517,13 +569,16 @@ static int rd_ready(void)
 static void fail_all_reads(const char *why)
 {
     size_t n = 0;
+    S.rq_tag = 0; /* not sent: nobody will answer it */
     for (dma_rd *r = S.rd_head; r; r = r->next) {
         if (r->complete)
             continue;
-        S.abandoned[S.abandoned_pos] = r->tag;
-        S.abandoned_pos = (S.abandoned_pos + 1) % ABANDONED_MAX;
-        if (S.abandoned_n < ABANDONED_MAX)
-            S.abandoned_n++;
+        if (!tag_abandoned(r->tag)) {
+            S.abandoned[S.abandoned_pos] = r->tag;
+            S.abandoned_pos = (S.abandoned_pos + 1) % ABANDONED_MAX;
+            if (S.abandoned_n < ABANDONED_MAX)
+                S.abandoned_n++;
+        }
         rd_complete(r, 1);
         n++;
     }
@@ -617,8 +672,7 @@ static void on_mmio(const cosim_hdr *h, const uint8_t *p, size_t plen)
 
 static void on_dma_cpl(const cosim_hdr *h, const uint8_t *p, size_t plen)
 {
-    dma_rd *r = rd_find_outstanding(h->tag);
-    if (!r) {
+    if (!rd_find_outstanding(h->tag)) {
         if (tag_abandoned(h->tag)) {
             LOGD("DMA_READ_CPL for tag %u, failed at a device reset: ignored", h->tag);
             return;
@@ -630,35 +684,51 @@ static void on_dma_cpl(const cosim_hdr *h, const uint8_t *p, size_t plen)
                    h->tag);
         return;
     }
+    uint64_t start, end;
+    rd_request_span(h->tag, &start, &end);
     if (h->flags & COSIM_F_ERROR) {
-        LOGW("DMA read tag %u (axi id %d, 0x%llx +%u) completed with an error: the RTL gets error beats", r->tag,
-             r->axi_id, (unsigned long long)r->addr, r->len);
-        rd_complete(r, 1);
+        LOGW("DMA read tag %u (0x%llx +%llu) completed with an error: the RTL gets error beats", h->tag,
+             (unsigned long long)start, (unsigned long long)(end - start));
+        rd_complete_request(h->tag, 1);
         return;
     }
     if (plen) {
-        uint64_t end = r->addr + r->len;
-        if (h->address < r->addr || h->address > end || plen > end - h->address) {
+        if (h->address < start || h->address > end || plen > end - h->address) {
             S.st.bad_frames++;
-            LOGE("DMA_READ_CPL tag %u chunk 0x%llx +%zu lies outside the request 0x%llx +%u: dropped", h->tag,
-                 (unsigned long long)h->address, plen, (unsigned long long)r->addr, r->len);
+            LOGE("DMA_READ_CPL tag %u chunk 0x%llx +%zu lies outside the request 0x%llx +%llu: dropped", h->tag,
+                 (unsigned long long)h->address, plen, (unsigned long long)start,
+                 (unsigned long long)(end - start));
             send_error(COSIM_E_MALFORMED, h->tag, h->address, h->length,
-                       "DMA_READ_CPL tag %u chunk 0x%llx +%zu outside the request 0x%llx +%u", h->tag,
-                       (unsigned long long)h->address, plen, (unsigned long long)r->addr, r->len);
+                       "DMA_READ_CPL tag %u chunk 0x%llx +%zu outside the request 0x%llx +%llu", h->tag,
+                       (unsigned long long)h->address, plen, (unsigned long long)start,
+                       (unsigned long long)(end - start));
             return;
         }
-        memcpy(r->buf + (h->address - r->addr), p, plen);
-        r->received += plen;
+        /* Each burst of the request takes its part of the chunk. */
+        for (dma_rd *r = S.rd_head; r; r = r->next) {
+            if (r->tag != h->tag || r->complete)
+                continue;
+            uint64_t lo = h->address > r->addr ? h->address : r->addr;
+            uint64_t hi = h->address + plen < r->addr + r->len ? h->address + plen : r->addr + r->len;
+            if (lo < hi) {
+                memcpy(r->buf + (lo - r->addr), p + (lo - h->address), hi - lo);
+                r->received += hi - lo;
+            }
+        }
         S.st.dma_read_bytes += plen;
     }
     if (h->flags & COSIM_F_LAST) {
-        if (r->received != r->len) {
-            LOGE("DMA read tag %u (0x%llx +%u) completed with %llu bytes: failing it", r->tag,
-                 (unsigned long long)r->addr, r->len, (unsigned long long)r->received);
-            rd_complete(r, 1);
+        uint64_t received = 0;
+        for (dma_rd *r = S.rd_head; r; r = r->next)
+            if (r->tag == h->tag && !r->complete)
+                received += r->received;
+        if (received != end - start) {
+            LOGE("DMA read tag %u (0x%llx +%llu) completed with %llu bytes: failing it", h->tag,
+                 (unsigned long long)start, (unsigned long long)(end - start), (unsigned long long)received);
+            rd_complete_request(h->tag, 1);
         } else {
-            LOGD("DMA read tag %u complete (%u bytes)", r->tag, r->len);
-            rd_complete(r, 0);
+            LOGD("DMA read tag %u complete (%llu bytes)", h->tag, (unsigned long long)received);
+            rd_complete_request(h->tag, 0);
         }
     }
 }
@@ -743,11 +813,12 @@ static void on_message(const cosim_hdr *h, const uint8_t *p, size_t plen)
         S.st.errors_received++;
         LOGE("ERROR from broker: code=%u tag=%u address=0x%llx length=%u flags=0x%x cycle=%llu: %s", h->index,
              h->tag, (unsigned long long)h->address, h->length, h->flags, (unsigned long long)h->cycle, text);
-        dma_rd *r = rd_find_outstanding(h->tag);
-        if (r) {
-            LOGE("failing DMA read tag %u (axi id %d, 0x%llx +%u): the RTL gets error beats", r->tag, r->axi_id,
-                 (unsigned long long)r->addr, r->len);
-            rd_complete(r, 1);
+        if (rd_find_outstanding(h->tag)) {
+            uint64_t start, end;
+            rd_request_span(h->tag, &start, &end);
+            LOGE("failing DMA read tag %u (0x%llx +%llu): the RTL gets error beats", h->tag,
+                 (unsigned long long)start, (unsigned long long)(end - start));
+            rd_complete_request(h->tag, 1);
         }
         break;
     }
@@ -974,6 +1045,15 @@ int cosim_shim_idle(void)
  * quiet this long (a gap of a few clocks inside a burst is not a wait). */
 #define QUIET_CYCLES 16
 
+/* Contiguous bursts the RTL asks for within this many cycles of each other
+ * go out as one DMA_READ of up to COSIM_MAX_PAYLOAD bytes: a copy engine's
+ * back-to-back bursts then cost the broker and the host one round trip, not
+ * one each. The request leaves this many cycles after its last burst (a
+ * cycle count, so the same RTL always makes the same requests), well before
+ * the design counts as waiting on it (QUIET_CYCLES). */
+#define READ_MERGE_CYCLES 8
+_Static_assert(READ_MERGE_CYCLES < QUIET_CYCLES, "a gathered read request leaves before the design waits on it");
+
 static void traffic(void) { S.last_traffic = S.cycle; }
 
 int cosim_shim_waiting(void)
@@ -1037,6 +1117,8 @@ void cosim_dpi_announce(int vendor_id, int device_id, int subsys_vendor_id, int 
 int cosim_dpi_pending(long long cycle)
 {
     S.cycle = (uint64_t)cycle;
+    if (S.rq_tag && S.cycle - S.rq_last >= READ_MERGE_CYCLES)
+        close_read_request();
     int m = 0;
     if (S.mmio_head)
         m |= COSIM_PEND_MMIO;
@@ -1153,6 +1235,14 @@ void cosim_dpi_mmio_write_done(int tag, int error)
     free(m);
 }
 
+static uint32_t new_tag(void)
+{
+    uint32_t t = S.next_tag++;
+    if (!S.next_tag)
+        S.next_tag = 1;
+    return t;
+}
+
 void cosim_dpi_dma_read(int axi_id, long long addr, int beats, int beat_bytes)
 {
     traffic();
@@ -1179,9 +1269,6 @@ void cosim_dpi_dma_read(int axi_id, long long addr, int beats, int beat_bytes)
     uint64_t end = (r->addr & ~(bb - 1)) + (uint64_t)r->beats * bb;
     r->len = (uint32_t)(end - r->addr); /* <= 256 * 8, well under COSIM_MAX_DMA_LEN */
     r->buf = (uint8_t *)xcalloc(1, r->len);
-    r->tag = S.next_tag++;
-    if (!S.next_tag)
-        S.next_tag = 1;
     if (S.rd_tail)
         S.rd_tail->next = r;
     else
@@ -1192,15 +1279,22 @@ void cosim_dpi_dma_read(int axi_id, long long addr, int beats, int beat_bytes)
     S.st.dma_reads++;
     rd_mark_dirty();
     if (bad) {
+        r->tag = new_tag();
         rd_complete(r, 1);
         return;
     }
-    cosim_hdr h;
-    cosim_hdr_init(&h, COSIM_DMA_READ);
-    h.tag = r->tag;
-    h.address = r->addr;
-    h.length = r->len;
-    enqueue(&h, NULL, 0);
+    if (S.rq_tag && r->addr == S.rq_end && S.cycle - S.rq_last < READ_MERGE_CYCLES &&
+        S.rq_end - S.rq_addr + r->len <= COSIM_MAX_PAYLOAD) {
+        S.rq_end += r->len;
+    } else {
+        close_read_request();
+        S.rq_tag = new_tag();
+        S.rq_addr = r->addr;
+        S.rq_end = r->addr + r->len;
+        S.rq_cycle = S.cycle;
+    }
+    S.rq_last = S.cycle;
+    r->tag = S.rq_tag;
     LOGD("DMA read tag %u axi id %d 0x%llx +%u (%d x %d)", r->tag, axi_id, (unsigned long long)r->addr, r->len,
          r->beats, r->beat_bytes);
 }

@@ -3,16 +3,18 @@
 //
 // Works chunk by chunk: read a chunk into a buffer (dma_rd: up to NID
 // bursts in flight, one per ARID), then write it out (dma_wr: shifts bytes
-// by (src - dst) % 8 on the way). A chunk is at most 4 KiB of buffer
-// including the source's misalignment. Two buffers: the next chunk is read
-// while the last one is written, so a read's round trip to host memory
-// overlaps the clocks of a write. Like memcpy, a copy whose ranges overlap
+// by (src - dst) % 8 on the way). A chunk is at most 2^CB bytes of buffer
+// (16 KiB) including the source's misalignment: its bursts are in flight
+// together, so one round trip to host memory brings in 16 KiB. Two
+// buffers: the next chunk is read while the last one is written, so that
+// round trip overlaps the clocks of a write. Like memcpy, a copy whose ranges overlap
 // has no defined result. The two movers live in hdl/lib/ and serve the GPU
 // front-end's engines too.
 module example_dma
     import axi_pkg::*;
 #(
-    parameter int NID = 8  // ARIDs used, power of two, <= 16
+    parameter int NID = 16, // ARIDs used, power of two, <= 16
+    parameter int CB  = 15  // chunk bytes 2^CB, 12 .. 15
 ) (
     input  logic        clk,
     input  logic        rst_n,
@@ -63,8 +65,10 @@ module example_dma
 );
     localparam logic [63:0] MAX_LEN = 64'h100_0000;  // 16 MiB
 
+    localparam int IW = CB - 3;  // buffer word index bits of a bank
+
     // Bank b's word i is cbuf[{b, i}], in source word layout.
-    logic [63:0] cbuf[1024];
+    logic [63:0] cbuf[2 << IW];
 
     logic        active, irq_en_q;
     // The reader: the next chunk to read (r_src, r_left) and into which bank.
@@ -76,17 +80,17 @@ module example_dma
     logic [1:0]  ready;             // chunks read, their write not started
     logic [1:0]  inuse;             // banks holding a chunk not yet written
 
-    // A chunk: what fits in 4 KiB of buffer after the source's misalignment.
-    function automatic logic [12:0] chunk_len(logic [2:0] src_off, logic [63:0] left);
-        logic [12:0] room;
-        room = 13'h1000 - 13'(src_off);
-        return left < 64'(room) ? 13'(left) : room;
+    // A chunk: what fits in the buffer after the source's misalignment.
+    function automatic logic [CB:0] chunk_len(logic [2:0] src_off, logic [63:0] left);
+        logic [CB:0] room;
+        room = (CB+1)'(1 << CB) - (CB+1)'(src_off);
+        return left < 64'(room) ? (CB+1)'(left) : room;
     endfunction
-    wire [12:0] r_n = chunk_len(r_src[2:0], r_left);
-    wire [12:0] w_n = chunk_len(w_src[2:0], w_left);
+    wire [CB:0] r_n = chunk_len(r_src[2:0], r_left);
+    wire [CB:0] w_n = chunk_len(w_src[2:0], w_left);
 
-    logic        rd_start, rd_busy, rd_error, rd_we;
-    logic [8:0]  rd_idx, wr_idx;
+    logic          rd_start, rd_busy, rd_error, rd_we;
+    logic [IW-1:0] rd_idx, wr_idx;
     logic [63:0] rd_wdata;
     logic        wr_start, wr_busy, wr_error;
 
@@ -99,18 +103,18 @@ module example_dma
     axi_req_t rd_req, wr_req, req;
     axi_rsp_t rsp;
 
-    dma_rd #(.NID(NID), .ID_BASE(4'd0)) rd (
+    dma_rd #(.NID(NID), .ID_BASE(4'd0), .CB(CB)) rd (
         .clk, .rst_n,
         .start(rd_start), .addr(r_src), .n(r_n), .busy(rd_busy), .error(rd_error),
         .buf_we(rd_we), .buf_idx(rd_idx), .buf_wdata(rd_wdata),
         .m_req(rd_req), .m_rsp(rsp)
     );
 
-    dma_wr #(.AWID(4'd0)) wr (
+    dma_wr #(.AWID(4'd0), .CB(CB)) wr (
         .clk, .rst_n,
         .start(wr_start), .addr(w_dst), .n(w_n), .src_off(w_src[2:0]),
         .busy(wr_busy), .error(wr_error),
-        .buf_idx(wr_idx), .buf_word0(cbuf[{drain_bank, wr_idx}]), .buf_word1(cbuf[{drain_bank, wr_idx + 9'd1}]),
+        .buf_idx(wr_idx), .buf_word0(cbuf[{drain_bank, wr_idx}]), .buf_word1(cbuf[{drain_bank, wr_idx + IW'(1)}]),
         .m_req(wr_req), .m_rsp(rsp)
     );
 

@@ -11,34 +11,35 @@
 // (indices wrap; lanes outside the chunk are not strobed, so what wrapped
 // words hold does not matter).
 module dma_align #(
-    parameter int IW = 9   // buffer index bits (512 words = 4 KiB)
+    parameter int CB = 12  // a chunk is at most 2^CB bytes; the buffer has 2^(CB-3) words
 ) (
-    input  logic [12:0]   pos,      // beat offset from dst_al, multiple of 8
+    input  logic [CB:0]   pos,      // beat offset from dst_al, multiple of 8
     input  logic [2:0]    dst_off,
     input  logic [2:0]    src_off,
-    input  logic [12:0]   n,        // chunk bytes, 1 .. 4096
-    output logic [IW-1:0] idx,
+    input  logic [CB:0]   n,        // chunk bytes, 1 .. 2^CB
+    output logic [CB-4:0] idx,
     input  logic [63:0]   word0,
     input  logic [63:0]   word1,
     output logic [63:0]   data,
     output logic [7:0]    strb
 );
     // Buffer byte of lane 0: pos - dst_off + src_off, which is -7 at the
-    // least; kept in 14-bit two's complement so idx wraps to the last word.
-    // Only the bits that index the buffer are used: the rest is sign.
+    // least; kept in two's complement so idx wraps to the last word. Only
+    // the bits that index the buffer are used: the rest is sign.
+    localparam int BW = CB + 2;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [13:0]  base = 14'(pos) - 14'(dst_off) + 14'(src_off);
+    wire [BW-1:0] base = BW'(pos) - BW'(dst_off) + BW'(src_off);
     /* verilator lint_on UNUSEDSIGNAL */
     wire [127:0] pair = {word1, word0};
     wire [2:0]   sh   = base[2:0];
 
-    assign idx = base[IW+2:3];
+    assign idx = base[CB-1:3];
 
     always_comb begin
         for (int l = 0; l < 8; l++) begin
-            logic [13:0] at;
-            at           = 14'(pos) + 14'(l);
-            strb[l]      = at >= 14'(dst_off) && at < 14'(dst_off) + 14'(n);
+            logic [BW-1:0] at;
+            at           = BW'(pos) + BW'(l);
+            strb[l]      = at >= BW'(dst_off) && at < BW'(dst_off) + BW'(n);
             data[8*l +: 8] = strb[l] ? pair[8*(4'(sh) + 4'(l)) +: 8] : 8'h00;
         end
     end

@@ -1,7 +1,7 @@
 // DMA write side (AXI4 master AW/W/B), shared by the device DMA engines.
 //
 // Writes one chunk of N bytes to host memory at ADDR (any alignment;
-// ADDR % 8 + N <= 4096) from its owner's word buffer, which holds the
+// ADDR % 8 + N <= 2^CB) from its owner's word buffer, which holds the
 // chunk in source word layout with chunk byte 0 at buffer byte SRC_OFF
 // (see dma_align). INCR bursts of up to 256 beats, never across 4 KiB,
 // first and last beats strobed to the chunk. One burst's data at a time,
@@ -12,19 +12,20 @@ module dma_wr
     import dma_pkg::*;
     import axi_pkg::*;
 #(
-    parameter logic [3:0] AWID = 4'd0
+    parameter logic [3:0] AWID = 4'd0,
+    parameter int         CB   = 12    // a chunk is at most 2^CB bytes (12 .. 15)
 ) (
     input  logic        clk,
     input  logic        rst_n,
 
     input  logic        start,
     input  logic [63:0] addr,
-    input  logic [12:0] n,
+    input  logic [CB:0] n,
     input  logic [2:0]  src_off,
     output logic        busy,
     output logic        error,
 
-    output logic [8:0]  buf_idx,    // the owner answers buf[idx], buf[idx + 1]
+    output logic [CB-4:0] buf_idx,  // the owner answers buf[idx], buf[idx + 1]
     input  logic [63:0] buf_word0,
     input  logic [63:0] buf_word1,
 
@@ -37,15 +38,15 @@ module dma_wr
 );
     logic [63:0] dst_al;
     logic [2:0]  dst_off, soff;
-    logic [12:0] cn;
-    logic [9:0]  left;      // beats not yet covered by an AW
-    logic [12:0] aw_rel;    // next AW address, relative to dst_al
-    logic [12:0] w_rel;     // current W beat, relative to dst_al
+    logic [CB:0]   cn;
+    logic [CB-3:0] left;    // beats not yet covered by an AW
+    logic [CB:0]   aw_rel;  // next AW address, relative to dst_al
+    logic [CB:0]   w_rel;   // current W beat, relative to dst_al
     logic [8:0]  w_left;    // W beats left in the current burst
     logic [9:0]  b_out;     // AWs accepted without a B yet
 
     wire [63:0] aw_addr  = dst_al + 64'(aw_rel);
-    wire [9:0]  aw_beats = dma_burst_beats(left, aw_addr[11:0]);
+    wire [9:0]  aw_beats = dma_burst_beats(16'(left), aw_addr[11:0]);
     logic        awvalid;
     logic [63:0] awaddr;
     logic [7:0]  awlen;
@@ -55,7 +56,7 @@ module dma_wr
     wire        b_resp   = m_rsp.bvalid;
     wire        aw_hs    = awvalid && m_rsp.awready;
 
-    dma_align align (
+    dma_align #(.CB(CB)) align (
         .pos(w_rel), .dst_off, .src_off(soff), .n(cn),
         .idx(buf_idx), .word0(buf_word0), .word1(buf_word1),
         .data(wdata), .strb(wstrb)
@@ -89,7 +90,7 @@ module dma_wr
             b_out <= b_out + 10'(aw_hs) - 10'(b_resp);
             if (aw_hs) awvalid <= 1'b0;
             if (w_beat) begin
-                w_rel  <= w_rel + 13'd8;
+                w_rel  <= w_rel + (CB+1)'(8);
                 w_left <= w_left - 9'd1;
             end
             if (start && !busy) begin
@@ -99,7 +100,7 @@ module dma_wr
                 dst_off <= addr[2:0];
                 soff    <= src_off;
                 cn      <= n;
-                left    <= 10'((14'(addr[2:0]) + 14'(n) + 14'd7) >> 3);
+                left    <= (CB-2)'(((CB+2)'(addr[2:0]) + (CB+2)'(n) + (CB+2)'(7)) >> 3);
                 aw_rel  <= '0;
                 w_rel   <= '0;
             end else if (busy && !awvalid && w_left == 9'd0) begin
@@ -108,8 +109,8 @@ module dma_wr
                     awvalid <= 1'b1;
                     awaddr  <= aw_addr;
                     awlen   <= 8'(aw_beats - 10'd1);
-                    aw_rel        <= aw_rel + {aw_beats, 3'b000};
-                    left          <= left - aw_beats;
+                    aw_rel        <= aw_rel + (CB+1)'({aw_beats, 3'b000});
+                    left          <= left - (CB-2)'(aw_beats);
                     w_left        <= 9'(aw_beats);
                 end else if (b_out == '0 && !b_resp) begin
                     busy <= 1'b0;

@@ -33,7 +33,7 @@ async function copyRate(): Promise<{ rate: number; seconds: number; dmaReads: nu
       const reads = s.peer.dmaReads;
       const writes = s.peer.dmaWrites;
       const t0 = process.hrtime.bigint();
-      await dmaCopy(s.peer, src, dst, len, { timeoutMs: 600_000 });
+      await dmaCopy(s.peer, src, dst, len, { vector: 1, timeoutMs: 600_000 });
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       if (!s.peer.memory.read(dst, len).equals(pattern(len, 5))) throw new Error('the copy is wrong');
       const rate = (2 * len) / seconds;

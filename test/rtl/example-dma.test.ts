@@ -3,9 +3,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EX } from '../../bridge/src/example-device';
 import { firstDiff, pattern } from '../../bridge/src/example-ops';
+import { Flag, message, MsgType } from '../../bridge/src/protocol/wire';
 import { Dut, useDut } from '../../bridge/src/testbench';
 
 const dut = useDut('example', { logLevel: 'error' });
+/** The copy engine's chunk: the bytes it reads with all their bursts in flight (example_dma CB). */
+const CHUNK = 32768;
 
 /** Programs a copy and polls DMA_STATUS until done; returns the status. */
 async function copy(d: Dut, src: bigint, dst: bigint, len: number, vector?: number): Promise<bigint> {
@@ -53,21 +56,25 @@ async function finishHeldCopy(dst: bigint, data: Buffer): Promise<void> {
   assert.equal(firstDiff(dut().memory.read(dst, data.length), data), -1);
 }
 
-test('the copy is correct when the host answers its reads in reverse order', async () => {
-  const len = 4096; // one chunk: two reads of 256 beats in flight on two IDs
+test("one chunk's 16 bursts (16 AXI IDs) are one DMA read, and a completion in pieces, last piece first, feeds each burst its bytes", async () => {
+  const len = CHUNK;
+  const src = 0x700000n;
   const data = pattern(len, 8);
-  dut().memory.write(0x700000n, data);
+  dut().memory.write(src, data);
   dut().host.holdDmaReads = true;
   try {
-    dut().mmio.write64(EX.BAR, EX.DMA_SRC, 0x700000n);
+    dut().mmio.write64(EX.BAR, EX.DMA_SRC, src);
     dut().mmio.write64(EX.BAR, EX.DMA_DST, 0x800000n);
     dut().mmio.write64(EX.BAR, EX.DMA_LEN, len);
     dut().mmio.write64(EX.BAR, EX.DMA_CTRL, EX.CTRL_START);
-    await dut().until(() => dut().host.heldReads.length === 2, { what: '2 reads outstanding' });
-    while (dut().host.heldReads.length) {
-      dut().host.completeDmaRead(dut().host.heldReads.at(-1)!.tag);
-      await dut().run(40);
-    }
+    await dut().until(() => dut().host.heldReads.length > 0, { what: 'a DMA read' });
+    await dut().run(100);
+    assert.deepEqual(dut().host.heldReads.map((r) => [r.address, r.length]), [[src, len]], 'the whole chunk in one request');
+    const [r] = dut().host.heldReads.splice(0, 1);
+    const cut = 12345; // not on a burst boundary: two bursts take part of each piece
+    dut().push(message(MsgType.DMA_READ_CPL, { tag: r.tag, address: src + BigInt(cut), length: len - cut, payload: data.subarray(cut) }));
+    await dut().run(40);
+    dut().push(message(MsgType.DMA_READ_CPL, { tag: r.tag, address: src, length: cut, flags: Flag.LAST, payload: data.subarray(0, cut) }));
   } finally {
     dut().host.holdDmaReads = false;
   }
@@ -75,21 +82,21 @@ test('the copy is correct when the host answers its reads in reverse order', asy
 });
 
 test('the next chunk is read while the last one is written: a read round trip overlaps a write', async () => {
-  const len = 3 * 4096;
+  const len = 3 * CHUNK;
   const data = pattern(len, 9);
   dut().memory.write(0x900000n, data);
   dut().host.holdDmaReads = true;
-  const chunkReads = (chunk: number) => dut().host.heldReads.filter((r) => r.address >= 0x900000n + BigInt(chunk * 4096) && r.address < 0x900000n + BigInt((chunk + 1) * 4096));
+  const chunkReads = (chunk: number) => dut().host.heldReads.filter((r) => r.address >= 0x900000n + BigInt(chunk * CHUNK) && r.address < 0x900000n + BigInt((chunk + 1) * CHUNK));
   try {
     dut().mmio.write64(EX.BAR, EX.DMA_SRC, 0x900000n);
     dut().mmio.write64(EX.BAR, EX.DMA_DST, 0xa00000n);
     dut().mmio.write64(EX.BAR, EX.DMA_LEN, len);
     dut().mmio.write64(EX.BAR, EX.DMA_CTRL, EX.CTRL_START);
-    await dut().until(() => chunkReads(0).length === 2, { what: "the first chunk's reads" });
+    await dut().until(() => chunkReads(0).length === 1, { what: "the first chunk's read" });
     assert.equal(chunkReads(1).length, 0, 'one chunk read at a time');
     for (const r of chunkReads(0)) dut().host.completeDmaRead(r.tag);
-    await dut().until(() => chunkReads(1).length === 2, { what: "the second chunk's reads" });
-    assert.ok(!dut().memory.read(0xa00000n, 4096).equals(data.subarray(0, 4096)), 'asked for before the first chunk is all written');
+    await dut().until(() => chunkReads(1).length === 1, { what: "the second chunk's read" });
+    assert.ok(!dut().memory.read(0xa00000n, CHUNK).equals(data.subarray(0, CHUNK)), 'asked for before the first chunk is all written');
     assert.equal(chunkReads(2).length, 0, 'two buffers: the third chunk waits for the first one to be written');
   } finally {
     dut().host.holdDmaReads = false;
