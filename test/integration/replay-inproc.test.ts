@@ -81,8 +81,8 @@ test('--wave-last: the waveform of the cycles before the divergence, from the sn
   assert.ok(d && stop && snap && w, r.stdout);
   const [divergedAt, stoppedAt, snapAt, from, to] = [d[1], stop[1], snap[1], w[1], w[2]].map(BigInt);
   // The replay stops once the differing write is out: the shim coalesces a copy's
-  // writes while they follow on, so at the latest once the copy engine's chunk
-  // (32 KiB, 4096 beats) is written. The window is the 3000 cycles up to there.
+  // writes while they follow on, up to the next read request the engine makes,
+  // one a chunk (16 KiB, 2048 beats). The window is the 3000 cycles up to there.
   assert.ok(stoppedAt >= divergedAt && stoppedAt - divergedAt <= 4096n + 64n, `stopped at ${stoppedAt}, divergence at ${divergedAt}`);
   assert.ok(from >= stoppedAt - 3000n - 2n && from <= stoppedAt - 3000n + 2n, `window from ${from}`);
   assert.ok(to >= stoppedAt && to <= stoppedAt + 4n, `window to ${to}`);
