@@ -4,8 +4,9 @@
 //                repeated: fill pattern, fence value, timestamp)
 //   destination  HOST or VRAM
 // Chunk by chunk, like the example's engine and with the same movers
-// (hdl/lib/dma_rd, dma_wr): fill a 4 KiB buffer in source word layout
-// (DMA reads, up to 8 bursts in flight, or VRAM line reads), then drain it
+// (hdl/lib/dma_rd, dma_wr): fill a 2^CB-byte (16 KiB) buffer in source
+// word layout (DMA reads, its 8 bursts in flight together, or VRAM line
+// reads), then drain it
 // with the bytes shifted to the destination's alignment (DMA write bursts,
 // or strobed VRAM line writes). CONST needs no buffer. `busy` falls after
 // the last write has landed (last B response); on an error response the
@@ -14,7 +15,9 @@
 module gpu_copy
     import axi_pkg::*;
     import gpu_axi_pkg::*;
-(
+#(
+    parameter int CB = 14  // chunk bytes 2^CB, 12 .. 14 (8 bursts of 256 beats on the 8 copy IDs)
+) (
     input  logic         clk,
     input  logic         rst_n,
 
@@ -47,28 +50,30 @@ module gpu_copy
     logic        dvram;
     logic [63:0] cur_src, cur_dst, word;
     logic [31:0] remaining;
-    logic [12:0] n;                  // bytes in this chunk
-    logic [63:0] cbuf[512];          // the chunk, in source word layout
+    localparam int IW = CB - 3;      // buffer word index bits
+
+    logic [CB:0] n;                  // bytes in this chunk
+    logic [63:0] cbuf[1 << IW];      // the chunk, in source word layout
 
     wire [2:0]  src_off = skind == SRC_CONST ? 3'd0 : cur_src[2:0];
-    wire [9:0]  nwords  = 10'((14'(src_off) + 14'(n) + 14'd7) >> 3);   // source words
-    wire [9:0]  dwords  = 10'((14'(cur_dst[2:0]) + 14'(n) + 14'd7) >> 3);
+    wire [IW:0] nwords  = (IW+1)'(((CB+2)'(src_off) + (CB+2)'(n) + (CB+2)'(7)) >> 3);   // source words
+    wire [IW:0] dwords  = (IW+1)'(((CB+2)'(cur_dst[2:0]) + (CB+2)'(n) + (CB+2)'(7)) >> 3);
 
     // ---- DMA movers (the reader drives only AR/R, the writer AW/W/B)
     axi_req_t    rd_req, wr_req;
     assign m_req = rd_req | wr_req;
     logic        rd_busy, rd_error, rd_we, wr_busy, wr_error;
-    logic [8:0]  rd_idx, wr_idx, lw_idx, b_idx;
+    logic [IW-1:0] rd_idx, wr_idx, lw_idx, b_idx;
     logic [63:0] rd_wdata, b_word0, b_word1;
 
-    dma_rd #(.NID(8), .ID_BASE(ID_COPY)) rd (
+    dma_rd #(.NID(8), .ID_BASE(ID_COPY), .CB(CB)) rd (
         .clk, .rst_n,
         .start(state == RD), .addr(cur_src), .n, .busy(rd_busy), .error(rd_error),
         .buf_we(rd_we), .buf_idx(rd_idx), .buf_wdata(rd_wdata),
         .m_req(rd_req), .m_rsp(m_rsp)
     );
 
-    dma_wr #(.AWID(ID_COPY)) wr (
+    dma_wr #(.AWID(ID_COPY), .CB(CB)) wr (
         .clk, .rst_n,
         .start(state == WR), .addr(cur_dst), .n, .src_off,
         .busy(wr_busy), .error(wr_error),
@@ -79,12 +84,12 @@ module gpu_copy
     // ---- buffer: written by DMA reads or VRAM line reads; read two words
     // at a time by whichever writer is draining it (CONST: the word itself).
     logic        lr_pend;            // a VRAM read issued last clock
-    logic [8:0]  lr_pidx;
+    logic [IW-1:0] lr_pidx;
     logic [1:0]  lr_plane;
-    logic [9:0]  lr_next;            // next source word to read from VRAM
+    logic [IW:0] lr_next;            // next source word to read from VRAM
     assign b_idx   = dvram ? lw_idx : wr_idx;
     assign b_word0 = skind == SRC_CONST ? word : cbuf[b_idx];
-    assign b_word1 = skind == SRC_CONST ? word : cbuf[b_idx + 9'd1];
+    assign b_word1 = skind == SRC_CONST ? word : cbuf[b_idx + IW'(1)];
 
     always_ff @(posedge clk) begin
         if (rd_we) cbuf[rd_idx] <= rd_wdata;
@@ -94,16 +99,16 @@ module gpu_copy
     // ---- VRAM side: line reads of the source, strobed line writes of the
     // destination (one 8-byte word per clock, through the same alignment
     // as the DMA writer).
-    logic [12:0] lw_pos;             // destination beat, relative to dst & ~7
+    logic [CB:0] lw_pos;             // destination beat, relative to dst & ~7
     logic [63:0] lw_data;
     logic [7:0]  lw_strb;
-    dma_align lw_align (
+    dma_align #(.CB(CB)) lw_align (
         .pos(lw_pos), .dst_off(cur_dst[2:0]), .src_off, .n,
         .idx(lw_idx), .word0(b_word0), .word1(b_word1),
         .data(lw_data), .strb(lw_strb)
     );
     wire [19:3] lr_addr = cur_src[19:3] + 17'(lr_next);
-    wire [19:3] lw_addr = cur_dst[19:3] + 17'(lw_pos[12:3]);
+    wire [19:3] lw_addr = cur_dst[19:3] + 17'(lw_pos[CB:3]);
 
     always_comb begin
         v_en    = 1'b0;
@@ -148,10 +153,10 @@ module gpu_copy
                     if (len != '0) state <= CHUNK;
                 end
                 CHUNK: begin
-                    // What fits in 4 KiB of buffer after the source's misalignment.
-                    logic [12:0] room;
-                    room    = 13'h1000 - 13'(src_off);
-                    n       <= remaining < 32'(room) ? 13'(remaining) : room;
+                    // What fits in the buffer after the source's misalignment.
+                    logic [CB:0] room;
+                    room    = (CB+1)'(1 << CB) - (CB+1)'(src_off);
+                    n       <= remaining < 32'(room) ? (CB+1)'(remaining) : room;
                     lr_next <= '0;
                     lw_pos  <= '0;
                     state   <= skind == SRC_HOST ? RD : skind == SRC_VRAM ? LREAD
@@ -170,9 +175,9 @@ module gpu_copy
                 LREAD: begin
                     if (lr_next != nwords) begin
                         lr_pend  <= 1'b1;
-                        lr_pidx  <= lr_next[8:0];
+                        lr_pidx  <= lr_next[IW-1:0];
                         lr_plane <= lr_addr[4:3];
-                        lr_next  <= lr_next + 10'd1;
+                        lr_next  <= lr_next + (IW+1)'(1);
                     end else if (!lr_pend) begin
                         state <= dvram ? LWRITE : WR;
                     end
@@ -188,8 +193,8 @@ module gpu_copy
                     end
                 end
                 LWRITE: begin
-                    lw_pos <= lw_pos + 13'd8;
-                    if (lw_pos + 13'd8 >= {dwords, 3'b000}) state <= NEXT;
+                    lw_pos <= lw_pos + (CB+1)'(8);
+                    if (lw_pos + (CB+1)'(8) >= {dwords, 3'b000}) state <= NEXT;
                 end
                 NEXT: begin
                     if (skind != SRC_CONST) cur_src <= cur_src + 64'(n);
