@@ -459,13 +459,6 @@ static void free_outmsg(outmsg *m)
 
 static void rd_mark_dirty(void) { S.rd_ready_dirty = 1; }
 
-static dma_rd *rd_find_outstanding(uint32_t tag)
-{
-    for (dma_rd *r = S.rd_head; r; r = r->next)
-        if (r->tag == tag && !r->complete)
-            return r;
-    return NULL;
-}
 
 static int tag_abandoned(uint32_t tag)
 {
@@ -497,8 +490,9 @@ static void rd_complete_request(uint32_t tag, int error)
             rd_complete(r, error);
 }
 
-/* The bytes the request `tag` covers, over its bursts not complete yet. */
-static void rd_request_span(uint32_t tag, uint64_t *start, uint64_t *end)
+/* The bytes the request `tag` covers, over its bursts not complete yet;
+ * 0 if it has none (an unknown tag, or one already answered). */
+static int rd_request_span(uint32_t tag, uint64_t *start, uint64_t *end)
 {
     *start = UINT64_MAX;
     *end = 0;
@@ -510,6 +504,7 @@ static void rd_request_span(uint32_t tag, uint64_t *start, uint64_t *end)
         if (r->addr + r->len > *end)
             *end = r->addr + r->len;
     }
+    return *end != 0;
 }
 
 static void rd_unlink_free(dma_rd *r)
@@ -672,7 +667,8 @@ static void on_mmio(const cosim_hdr *h, const uint8_t *p, size_t plen)
 
 static void on_dma_cpl(const cosim_hdr *h, const uint8_t *p, size_t plen)
 {
-    if (!rd_find_outstanding(h->tag)) {
+    uint64_t start, end;
+    if (!rd_request_span(h->tag, &start, &end)) {
         if (tag_abandoned(h->tag)) {
             LOGD("DMA_READ_CPL for tag %u, failed at a device reset: ignored", h->tag);
             return;
@@ -684,8 +680,6 @@ static void on_dma_cpl(const cosim_hdr *h, const uint8_t *p, size_t plen)
                    h->tag);
         return;
     }
-    uint64_t start, end;
-    rd_request_span(h->tag, &start, &end);
     if (h->flags & COSIM_F_ERROR) {
         LOGW("DMA read tag %u (0x%llx +%llu) completed with an error: the RTL gets error beats", h->tag,
              (unsigned long long)start, (unsigned long long)(end - start));
@@ -813,9 +807,8 @@ static void on_message(const cosim_hdr *h, const uint8_t *p, size_t plen)
         S.st.errors_received++;
         LOGE("ERROR from broker: code=%u tag=%u address=0x%llx length=%u flags=0x%x cycle=%llu: %s", h->index,
              h->tag, (unsigned long long)h->address, h->length, h->flags, (unsigned long long)h->cycle, text);
-        if (rd_find_outstanding(h->tag)) {
-            uint64_t start, end;
-            rd_request_span(h->tag, &start, &end);
+        uint64_t start, end;
+        if (rd_request_span(h->tag, &start, &end)) {
             LOGE("failing DMA read tag %u (0x%llx +%llu): the RTL gets error beats", h->tag,
                  (unsigned long long)start, (unsigned long long)(end - start));
             rd_complete_request(h->tag, 1);

@@ -71,10 +71,11 @@ module example_dma
     logic [63:0] cbuf[NB << IW];
 
     logic          active, irq_en_q;
-    // The next chunk to read (r_src, r_left), into which buffer, by which reader.
+    // The next chunk to read (r_src, r_left) and into which buffer; the
+    // readers alternate, so buffers 0 and 2 are reader 0's, 1 and 3 reader 1's.
     logic [63:0]   r_src, r_left;
     logic [1:0]    r_bank;
-    logic          r_sel;
+    wire           r_sel = r_bank[0];  // the reader of the next chunk
     logic [1:0]    rk_bank[2];  // the buffer reader k fills
     logic [1:0]    rk_wait;     // reader k has a chunk under way
     // The next chunk to write, and from which buffer.
@@ -193,7 +194,6 @@ module example_dma
                 w_dst      <= dst;
                 w_left     <= len;
                 r_bank     <= '0;
-                r_sel      <= 1'b0;
                 w_bank     <= '0;
                 filled     <= '0;
                 inuse      <= '0;
@@ -213,7 +213,6 @@ module example_dma
                 rk_wait[r_sel] <= 1'b1;
                 rk_bank[r_sel] <= r_bank;
                 r_bank         <= r_bank + 2'd1;
-                r_sel          <= ~r_sel;
                 r_src          <= r_src + 64'(r_n);
                 r_left         <= r_left - 64'(r_n);
             end
