@@ -18,6 +18,7 @@
 #include "cosim_wire.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +42,14 @@ static struct {
     /* socket */
     void *ctx, *sock;
     void *mon; /* handshake failures, with CURVE keys */
+    int fd;    /* the socket's ZMQ_FD: readable once a command (such as "a message came") is queued */
+    /*
+     * The last call on the socket was a receive that found nothing: it took
+     * in every queued command, so ZMQ_FD turns readable for the next
+     * message and a poll() on it is the whole check. A send may take in
+     * commands too, so sending clears it.
+     */
+    int quiet;
     int open;
 
     /* liveness */
@@ -78,6 +87,7 @@ static int send_queued(void)
     uint32_t plen;
     while (cosim_q_out_peek(hb, &payload, &plen)) {
         int more = plen ? ZMQ_SNDMORE : 0;
+        S.quiet = 0;
         if (zmq_send(S.sock, hb, COSIM_HDR_SIZE, ZMQ_DONTWAIT | more) < 0) {
             if (errno == EAGAIN || errno == EINTR)
                 break; /* high-water mark: keep it, retry next step */
@@ -121,6 +131,7 @@ static int drain_inbound(void)
                 if (nframes >= 2)
                     zmq_msg_close(&tmp);
                 if (nframes == 0 && (errno == EAGAIN || errno == EINTR)) {
+                    S.quiet = errno == EAGAIN;
                     err = 1;
                     break;
                 }
@@ -146,6 +157,7 @@ static int drain_inbound(void)
             break;
         }
         got++;
+        S.quiet = 0;
         S.last_rx_ms = now_ms();
         if (!S.connected) { /* any inbound message proves a broker is there */
             S.connected = 1;
@@ -239,6 +251,13 @@ int cosim_shim_open(const cosim_shim_opts *o)
         close_sockets();
         return -1;
     }
+    size_t fd_len = sizeof S.fd;
+    if (zmq_getsockopt(S.sock, ZMQ_FD, &S.fd, &fd_len) != 0) {
+        stop_with(COSIM_EXIT_LOCAL, "cannot get the ZeroMQ socket's file descriptor: %s", zmq_strerror(errno));
+        close_sockets();
+        return -1;
+    }
+    S.quiet = 0;
     S.open = 1;
     S.open_ms = now_ms();
     LOGI("connecting to broker at %s as '%s' (connect timeout %d ms, peer timeout %d ms)", S.endpoint, cosim_q_name(),
@@ -278,13 +297,30 @@ static void check_timeouts(void)
                   (unsigned long long)(now - S.last_rx_ms));
 }
 
+/* poll() on ZMQ_FD: > 0 once a command is queued (only meaningful while S.quiet). */
+static int fd_readable(long ms)
+{
+    struct pollfd p = {.fd = S.fd, .events = POLLIN, .revents = 0};
+    int rc = poll(&p, 1, (int)ms);
+    if (rc < 0 && errno != EINTR)
+        LOGE("poll on the ZeroMQ socket failed: %s", strerror(errno));
+    return rc;
+}
+
 int cosim_shim_transport(int timeout_ms)
 {
     if (cosim_shim_stopping() || !S.open)
         return -1;
     cosim_q_flush();
     send_queued();
-    int got = drain_inbound();
+    /*
+     * A quiet socket is asked with one poll() on ZMQ_FD instead of a receive
+     * that fails (libzmq checks its command queue with two system calls):
+     * the host calls this after every batch, several times per MMIO read.
+     */
+    int got = 0;
+    if (!S.quiet || (timeout_ms <= 0 && fd_readable(0) > 0))
+        got = drain_inbound();
     if (got)
         send_queued(); /* PONGs, ERROR replies */
     if (!got && timeout_ms > 0 && !cosim_shim_stopping()) {
@@ -297,20 +333,23 @@ int cosim_shim_transport(int timeout_ms)
             deadline = S.hello_sent_ms + (uint64_t)S.connect_timeout_ms + 1;
         else
             deadline = S.open_ms + (uint64_t)S.connect_timeout_ms + 1;
-        long wait = timeout_ms;
-        if (deadline > now && deadline - now < (uint64_t)wait)
-            wait = (long)(deadline - now);
-        else if (deadline <= now)
-            wait = 0;
-        zmq_pollitem_t it = {S.sock, 0, ZMQ_POLLIN, 0};
-        int rc = zmq_poll(&it, 1, wait);
-        if (rc > 0) {
+        uint64_t until = now + (uint64_t)timeout_ms;
+        if (deadline < until)
+            until = deadline > now ? deadline : now;
+        /*
+         * Wait on ZMQ_FD, not zmq_poll (which asks ZMQ_EVENTS before and
+         * after, more system calls on every MMIO read). The socket is quiet
+         * here, so a message makes the descriptor readable; a wake-up for
+         * another command (a connection event) waits again for the rest.
+         */
+        while (!got && S.quiet && !cosim_shim_stopping() && fd_readable((long)(until - now)) > 0) {
             got = drain_inbound();
-            if (got)
-                send_queued();
-        } else if (rc < 0 && errno != EINTR) {
-            LOGE("zmq_poll failed: %s", zmq_strerror(errno));
+            now = now_ms();
+            if (now >= until)
+                break;
         }
+        if (got)
+            send_queued();
     }
     check_timeouts();
     return cosim_shim_stopping() ? -1 : got;

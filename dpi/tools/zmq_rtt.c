@@ -16,8 +16,16 @@
  *                                   a QEMU-side peer in C: HELLO, INIT, then N
  *                                   4-byte MMIO reads through the broker; prints
  *                                   the same line as `dealer`
+ *   zmq_rtt relay QEMU_EP HDL_EP    the least a relay can do, in C: two ROUTERs,
+ *                                   each message forwarded to the other side's
+ *                                   last peer; it answers HELLO, and INIT with
+ *                                   the HDL peer's CONF, keeps SHUTDOWN, and
+ *                                   checks nothing. The floor for the broker on
+ *                                   the same path.
  *
- * All three stop on SIGTERM or when the peer sends SHUTDOWN.
+ * All stop on SIGTERM or when the peer sends SHUTDOWN. A client that gets
+ * no answer says so and exits 1 at once (zmq_ctx_term would wait for its
+ * open socket).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -92,7 +100,7 @@ static int dealer(void *ctx, const char *ep, int n)
         zmq_send(s, frame, sizeof frame, 0);
         if (zmq_recv(s, back, sizeof back, 0) < 0) {
             fprintf(stderr, "zmq_rtt: no echo from %s within 5 s\n", ep);
-            return 1;
+            exit(1);
         }
         if (i >= 0) lat[i] = now_us() - t0;
     }
@@ -118,7 +126,7 @@ static int dealer_window(void *ctx, const char *ep, int size, int window, int n)
         }
         if (zmq_recv(s, back, (size_t)size, 0) < 0) {
             fprintf(stderr, "zmq_rtt: echo %d of %d did not come back from %s within %d ms\n", got + 1, n, ep, timeout);
-            return 1;
+            exit(1);
         }
         got++;
     }
@@ -214,7 +222,7 @@ static int qemu_reads(void *ctx, const char *ep, const char *name, int n, int ba
         if (h.type == COSIM_ERROR) break;
     if (h.type != COSIM_CONF) {
         fprintf(stderr, "zmq_rtt: no CONF from the broker at %s\n", ep);
-        return 1;
+        exit(1);
     }
     double *lat = calloc((size_t)n, sizeof *lat);
     for (int i = -100; i < n; i++) {
@@ -228,7 +236,7 @@ static int qemu_reads(void *ctx, const char *ep, const char *name, int n, int ba
         send_msg(s, &r, NULL);
         if (recv_reply(s, &h) != 0 || h.type != COSIM_MMIO_READ_CPL || h.tag != r.tag) {
             fprintf(stderr, "zmq_rtt: MMIO read tag %u: no completion (got type 0x%x)\n", r.tag, h.type);
-            return 1;
+            exit(1);
         }
         if (i >= 0) lat[i] = now_us() - t0;
     }
@@ -238,6 +246,88 @@ static int qemu_reads(void *ctx, const char *ep, const char *name, int n, int ba
     send_msg(s, &h, NULL);
     free(lat);
     zmq_close(s);
+    return 0;
+}
+
+/*
+ * Receives one message from a ROUTER without waiting: its routing id and up to
+ * two frames in parts; returns the frame count, 0 if none. Longer messages
+ * are dropped (the broker forbids them too).
+ */
+static int recv_parts(void *s, zmq_msg_t parts[3])
+{
+    int n = 0;
+    for (;;) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, s, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            break;
+        }
+        int more = zmq_msg_more(&m);
+        if (n < 3) parts[n] = m;
+        else zmq_msg_close(&m);
+        n++;
+        if (!more) break;
+    }
+    if (n <= 3) return n;
+    for (int i = 0; i < 3; i++) zmq_msg_close(&parts[i]);
+    return recv_parts(s, parts);
+}
+
+/* A header, and its payload if any, to the ROUTER peer `to`. */
+static void send_msg_to(void *s, zmq_msg_t *to, const cosim_hdr *h, const void *payload)
+{
+    zmq_msg_t id;
+    zmq_msg_init(&id);
+    zmq_msg_copy(&id, to);
+    zmq_msg_send(&id, s, ZMQ_SNDMORE);
+    send_msg(s, h, payload);
+}
+
+static int relay(void *ctx, const char *qep, const char *hep)
+{
+    void *sock[2] = {socket_at(ctx, ZMQ_ROUTER, qep, 1), socket_at(ctx, ZMQ_ROUTER, hep, 1)};
+    zmq_msg_t peer[2], conf; /* each side's last peer; the HDL peer's CONF */
+    int have[2] = {0, 0}, have_conf = 0;
+    zmq_msg_init(&peer[0]);
+    zmq_msg_init(&peer[1]);
+    zmq_msg_init(&conf);
+    while (!stop) {
+        zmq_pollitem_t it[2] = {{sock[0], 0, ZMQ_POLLIN, 0}, {sock[1], 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(it, 2, 200) <= 0) continue;
+        for (int side = 0; side < 2; side++) { /* 0: QEMU side, 1: HDL side */
+            zmq_msg_t parts[3];
+            int n;
+            while ((n = recv_parts(sock[side], parts)) > 0) {
+                cosim_hdr h;
+                int ok = n >= 2 && cosim_hdr_decode(&h, zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1])) == COSIM_DEC_OK;
+                zmq_msg_copy(&peer[side], &parts[0]);
+                have[side] = 1;
+                if (ok && side == 1 && h.type == COSIM_CONF && n == 3) {
+                    zmq_msg_copy(&conf, &parts[2]);
+                    have_conf = 1;
+                }
+                if (ok && h.type == COSIM_HELLO) {
+                    h.payload_len = 0;
+                    send_msg_to(sock[side], &parts[0], &h, NULL);
+                } else if (ok && side == 0 && h.type == COSIM_INIT && have_conf) {
+                    h.type = COSIM_CONF;
+                    h.payload_len = (uint32_t)zmq_msg_size(&conf);
+                    send_msg_to(sock[0], &parts[0], &h, zmq_msg_data(&conf));
+                } else if (ok && h.type != COSIM_CONF && h.type != COSIM_SHUTDOWN && have[!side]) {
+                    zmq_msg_copy(&parts[0], &peer[!side]);
+                    for (int i = 0; i < n; i++) zmq_msg_send(&parts[i], sock[!side], i + 1 < n ? ZMQ_SNDMORE : 0);
+                }
+                for (int i = 0; i < n; i++) zmq_msg_close(&parts[i]);
+            }
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        zmq_msg_close(&peer[i]);
+        zmq_close(sock[i]);
+    }
+    zmq_msg_close(&conf);
     return 0;
 }
 
@@ -252,10 +342,11 @@ int main(int argc, char **argv)
     else if (argc == 4 && !strcmp(argv[1], "hdl-echo")) rc = hdl_echo(ctx, argv[2], argv[3]);
     else if (argc == 6 && !strcmp(argv[1], "dealer-window") && atoi(argv[3]) > 0 && atoi(argv[4]) > 0 && atoi(argv[5]) > 0)
         rc = dealer_window(ctx, argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+    else if (argc == 4 && !strcmp(argv[1], "relay")) rc = relay(ctx, argv[2], argv[3]);
     else if (argc == 7 && !strcmp(argv[1], "qemu-reads"))
         rc = qemu_reads(ctx, argv[2], argv[3], atoi(argv[4]) > 0 ? atoi(argv[4]) : 1000, atoi(argv[5]), strtoull(argv[6], NULL, 0));
     else fprintf(stderr, "usage: zmq_rtt router-echo EP | dealer EP N | dealer-window EP SIZE WINDOW N | hdl-echo EP NAME |\n"
-                      "       qemu-reads EP NAME N BAR OFF\n");
+                      "       qemu-reads EP NAME N BAR OFF | relay QEMU_EP HDL_EP\n");
     zmq_ctx_term(ctx);
     return rc;
 }
