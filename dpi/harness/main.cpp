@@ -246,7 +246,7 @@ int main(int argc, char **argv)
 
     struct sigaction sa;
     std::memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal; // no SA_RESTART: zmq_poll returns EINTR
+    sa.sa_handler = on_signal; // no SA_RESTART: the socket wait returns EINTR
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);

@@ -67,7 +67,7 @@ typedef struct cosim_shim_stats {
 int cosim_shim_open(const cosim_shim_opts *o);
 
 /* Send every queued outbound message, then drain every inbound one. If nothing
- * came in and timeout_ms > 0, wait in zmq_poll up to timeout_ms for the first
+ * came in and timeout_ms > 0, wait on the socket (its ZMQ_FD) up to timeout_ms for the first
  * inbound message and drain again. Also checks the connect and peer timeouts.
  * Returns the number of inbound messages taken in (>= 0), or -1 once stopping. */
 int cosim_shim_transport(int timeout_ms);
