@@ -256,23 +256,24 @@ static int qemu_reads(void *ctx, const char *ep, const char *name, int n, int ba
  */
 static int recv_parts(void *s, zmq_msg_t parts[3])
 {
-    int n = 0;
     for (;;) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, s, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&m);
-            break;
+        int n = 0;
+        for (;;) {
+            zmq_msg_t m;
+            zmq_msg_init(&m);
+            if (zmq_msg_recv(&m, s, ZMQ_DONTWAIT) < 0) {
+                zmq_msg_close(&m);
+                break;
+            }
+            int more = zmq_msg_more(&m);
+            if (n < 3) parts[n] = m;
+            else zmq_msg_close(&m);
+            n++;
+            if (!more) break;
         }
-        int more = zmq_msg_more(&m);
-        if (n < 3) parts[n] = m;
-        else zmq_msg_close(&m);
-        n++;
-        if (!more) break;
+        if (n <= 3) return n;
+        for (int i = 0; i < 3; i++) zmq_msg_close(&parts[i]);
     }
-    if (n <= 3) return n;
-    for (int i = 0; i < 3; i++) zmq_msg_close(&parts[i]);
-    return recv_parts(s, parts);
 }
 
 /* A header, and its payload if any, to the ROUTER peer `to`. */
