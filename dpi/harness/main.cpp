@@ -27,6 +27,10 @@ volatile std::sig_atomic_t g_signal = 0;
 
 void on_signal(int sig) { g_signal = sig; }
 
+// An idle design's socket wait: a message ends it at once, so it only bounds
+// how often an idle simulator clocks a cycle (and its CPU while the guest idles).
+constexpr int IDLE_WAIT_MS = 200;
+
 struct Options {
     std::string endpoint;
     std::string name = "dev0";
@@ -38,7 +42,7 @@ struct Options {
     int connect_timeout_ms = COSIM_DEFAULT_CONNECT_TIMEOUT_MS;
     int peer_timeout_ms = COSIM_DEFAULT_PEER_TIMEOUT_MS;
     int log_level = COSIM_LOG_INFO;
-    int idle_wait_ms = 200;
+    int idle_wait_ms = IDLE_WAIT_MS;
     int dma_wait_ms = COSIM_MODEL_DMA_WAIT_MS;
     uint64_t reset_cycles = COSIM_MODEL_RESET_CYCLES;
     std::string curve_server_key, curve_key;
@@ -81,7 +85,7 @@ void usage(FILE *f, const char *argv0)
                  "  --wave-stop CYCLE        close the waveform at this cycle (default 0 = at exit)\n"
                  "  --connect-timeout-ms MS  stop (exit 3) if no broker answers within MS (default %d)\n"
                  "  --peer-timeout-ms MS     stop (exit 3) if the broker is silent for MS (default %d)\n"
-                 "  --idle-wait-ms MS        socket wait while the design is idle (default 200)\n"
+                 "  --idle-wait-ms MS        socket wait while the design is idle (default %d)\n"
                  "  --dma-wait-ms MS         socket wait while the design waits on DMA reads (default %d)\n"
                  "  --reset-cycles N         cycles rst_n is held low at start (default %d)\n"
                  "  --log-level LEVEL        error, warn, info or debug (default info)\n"
@@ -94,7 +98,7 @@ void usage(FILE *f, const char *argv0)
                  "exit status: 0 broker SHUTDOWN, signal, --max-cycles or $finish; 2 usage or setup error;\n"
                  "3 broker not found or lost.\n",
                  argv0, default_endpoint().c_str(), COSIM_MODEL_BATCH_CYCLES, COSIM_DEFAULT_CONNECT_TIMEOUT_MS,
-                 COSIM_DEFAULT_PEER_TIMEOUT_MS, COSIM_MODEL_DMA_WAIT_MS, COSIM_MODEL_RESET_CYCLES);
+                 COSIM_DEFAULT_PEER_TIMEOUT_MS, IDLE_WAIT_MS, COSIM_MODEL_DMA_WAIT_MS, COSIM_MODEL_RESET_CYCLES);
 }
 
 bool parse_u64(const char *s, uint64_t &out)
