@@ -36,6 +36,7 @@
  */
 
 #include "qemu/osdep.h"
+#include <poll.h>
 #include "qemu/log.h"
 #include "qemu/units.h"
 #include "qemu/error-report.h"
@@ -201,6 +202,14 @@ struct CosimPCIeState {
     void *zctx;
     void *zsock;
     void *zmon;             /* connects, disconnects, handshake failures */
+    /*
+     * I/O thread: the last call on zsock (zmon) was a receive that found
+     * nothing, so it took in every queued command and the socket's ZMQ_FD
+     * turns readable for the next message: a poll() on the descriptors is
+     * the whole wait, without zmq_poll's ZMQ_EVENTS calls before and after
+     * (system calls on every MMIO read). Any other call on it clears it.
+     */
+    bool zquiet, mon_quiet;
     QemuThread io_thread;
     bool io_running;
     bool stopping;          /* atomic: the I/O thread must end */
@@ -320,6 +329,7 @@ static int cosim_send_now(CosimPCIeState *s, const cosim_hdr *h,
     int rc;
 
     cosim_hdr_encode(buf, h);
+    s->zquiet = false;
     rc = zmq_send(s->zsock, buf, sizeof(buf),
                   flags | (h->payload_len ? ZMQ_SNDMORE : 0));
     if (rc >= 0 && h->payload_len) {
@@ -447,9 +457,11 @@ static int cosim_recv(CosimPCIeState *s, CosimMsg *m)
     memset(m, 0, sizeof(*m));
     zmq_msg_init(&hdr);
     if (zmq_msg_recv(&hdr, s->zsock, ZMQ_DONTWAIT) < 0) {
+        s->zquiet = zmq_errno() == EAGAIN;
         zmq_msg_close(&hdr);
         return 0;
     }
+    s->zquiet = false;
     hdr_len = zmq_msg_size(&hdr);
     dec = cosim_hdr_decode(&m->h, zmq_msg_data(&hdr), hdr_len);
     if (zmq_msg_more(&hdr)) {
@@ -1275,6 +1287,7 @@ static bool cosim_readable(CosimPCIeState *s)
     uint32_t events = 0;
     size_t len = sizeof(events);
 
+    s->zquiet = false;
     return zmq_getsockopt(s->zsock, ZMQ_EVENTS, &events, &len) == 0 &&
            (events & ZMQ_POLLIN);
 }
@@ -1318,6 +1331,7 @@ static int cosim_liveness(CosimPCIeState *s)
      * afresh. Only then, so a connection that came back is never cut.
      */
     if (s->link_down && now - s->link_down_ms >= COSIM_RECONNECT_MS) {
+        s->zquiet = false;
         zmq_disconnect(s->zsock, s->endpoint);
         if (zmq_connect(s->zsock, s->endpoint) != 0) {
             cosim_report(s, &s->rate_lost, "cannot connect to %s again: %s",
@@ -1371,53 +1385,115 @@ static void cosim_monitor_events(CosimPCIeState *s)
             }
         }
     }
+    s->mon_quiet = zmq_errno() == EAGAIN;
 }
 
-static void *cosim_io_thread(void *opaque)
+/* A socket's ZMQ_FD, or -1 (logged): the I/O thread then waits in zmq_poll. */
+static int cosim_zmq_fd(CosimPCIeState *s, void *sock)
 {
-    CosimPCIeState *s = opaque;
+    int fd = -1;
+    size_t len = sizeof(fd);
 
-    rcu_register_thread();
-    s->last_rx_ms = s->last_ping_ms = cosim_now_ms();
-    while (!qatomic_read(&s->stopping)) {
+    if (zmq_getsockopt(sock, ZMQ_FD, &fd, &len) != 0) {
+        cosim_report(s, &s->rate_error, "no ZMQ_FD for a socket of %s: %s",
+                     s->endpoint, zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    return fd;
+}
+
+/*
+ * The I/O thread's wait, up to timeout ms, for a message, a wake-up or a
+ * monitor event; says which came. With everything drained (quiet), a
+ * poll() on the descriptors; else, or with output waiting for room, zmq_poll,
+ * which takes commands in, so the sockets are drained again after it.
+ */
+static void cosim_io_wait(CosimPCIeState *s, int zfd, int monfd, int timeout,
+                          bool *zsig, bool *wakesig, bool *monsig)
+{
+    bool out_waiting;
+    int rc;
+
+    qemu_mutex_lock(&s->lock);
+    out_waiting = s->outq_len > 0;
+    qemu_mutex_unlock(&s->lock);
+    if (!out_waiting && zfd >= 0 && monfd >= 0 && s->zquiet && s->mon_quiet) {
+        struct pollfd fds[3] = {
+            { .fd = zfd, .events = POLLIN },
+            { .fd = event_notifier_get_fd(&s->wake), .events = POLLIN },
+            { .fd = monfd, .events = POLLIN },
+        };
+
+        rc = poll(fds, 3, timeout);
+        *zsig = rc > 0 && fds[0].revents;
+        *wakesig = rc > 0 && fds[1].revents;
+        *monsig = rc > 0 && fds[2].revents;
+    } else {
         zmq_pollitem_t items[3] = {
             { .socket = s->zsock, .events = ZMQ_POLLIN },
             { .fd = event_notifier_get_fd(&s->wake), .events = ZMQ_POLLIN },
             { .socket = s->zmon, .events = ZMQ_POLLIN },
         };
-        int timeout = cosim_liveness(s);
-        CosimMsg m;
-        int rc;
 
-        qemu_mutex_lock(&s->lock);
-        if (s->outq_len) {
+        if (out_waiting) {
             items[0].events |= ZMQ_POLLOUT;
         }
-        qemu_mutex_unlock(&s->lock);
-        if (zmq_poll(items, 3, timeout) < 0 && zmq_errno() != EINTR) {
-            cosim_report(s, &s->rate_error, "zmq_poll on %s failed: %s",
-                         s->endpoint, zmq_strerror(zmq_errno()));
-            g_usleep(10000);
-        }
-        if (items[1].revents) {
+        rc = zmq_poll(items, 3, timeout);
+        *zsig = *monsig = true;
+        *wakesig = rc > 0 && items[1].revents;
+    }
+    if (rc < 0 && errno != EINTR) {
+        cosim_report(s, &s->rate_error, "waiting on %s failed: %s",
+                     s->endpoint, strerror(errno));
+        g_usleep(10000);
+    }
+}
+
+static void *cosim_io_thread(void *opaque)
+{
+    CosimPCIeState *s = opaque;
+    int zfd, monfd;
+    /* What the last wait saw; nothing is drained yet at the start. */
+    bool zsig = true, wakesig = false, monsig = true;
+
+    rcu_register_thread();
+    zfd = cosim_zmq_fd(s, s->zsock);
+    monfd = cosim_zmq_fd(s, s->zmon);
+    s->last_rx_ms = s->last_ping_ms = cosim_now_ms();
+    s->zquiet = s->mon_quiet = false;
+    while (!qatomic_read(&s->stopping)) {
+        CosimMsg m;
+        int timeout, rc;
+
+        if (wakesig) {
             event_notifier_test_and_clear(&s->wake);
         }
-        if (items[2].revents) {
+        /* Before liveness: a reconnection is greeted at once. */
+        if (monsig || !s->mon_quiet) {
             cosim_monitor_events(s);
         }
+        timeout = cosim_liveness(s);
         cosim_flush_out(s);
-        /* A bounded batch, so that sending and liveness keep their turn. */
-        for (rc = 0; rc < 256 && !qatomic_read(&s->stopping); rc++) {
-            int got = cosim_recv(s, &m);
+        if (zsig || !s->zquiet) {
+            /* A bounded batch, so that sending and liveness keep their turn. */
+            for (rc = 0; rc < 256 && !qatomic_read(&s->stopping); rc++) {
+                int got = cosim_recv(s, &m);
 
-            if (got == 0) {
-                break;
-            }
-            if (got > 0) {
-                cosim_io_handle(s, &m);
-                cosim_msg_release(&m);
+                if (got == 0) {
+                    break;
+                }
+                if (got > 0) {
+                    cosim_io_handle(s, &m);
+                    cosim_msg_release(&m);
+                }
             }
         }
+        if (qatomic_read(&s->stopping)) {
+            break;
+        }
+        /* Still something to take in (a full batch): do not wait. */
+        cosim_io_wait(s, zfd, monfd, s->zquiet && s->mon_quiet ? timeout : 0,
+                      &zsig, &wakesig, &monsig);
     }
     /* Posted writes the guest made before the end still go out. */
     cosim_drain_out(s, cosim_now_ms() + COSIM_CLOSE_LINGER_MS);
