@@ -16,7 +16,7 @@ import { formatTable } from '../../bridge/src/broker/stats';
 import { buildGuest, buildQemu } from '../../bridge/src/orchestrate/build';
 import { Proc, repoRoot } from '../../bridge/src/orchestrate/process';
 import { KERNEL_ARGS } from '../../bridge/src/run/boot';
-import { cEchoRtt } from './rtt';
+import { cEchoRtt, median } from './rtt';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, 'idle-s': { type: 'string', default: '10' } } });
 const rounds = Number(values.rounds);
@@ -24,7 +24,6 @@ const idleS = Number(values['idle-s']);
 const quiet = () => undefined;
 const cosim = path.join(repoRoot, 'bin', 'cosim');
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The bare guest: our QEMU, kernel and base initramfs, `init` as its init, no device. */
 function bareQemu(qemu: string, kernel: string, initrd: string, init: string, onLine: (l: string) => void): Proc {

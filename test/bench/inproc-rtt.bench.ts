@@ -14,8 +14,7 @@ import { startSim } from '../../bridge/src/orchestrate/sim';
 import { brokerConfig, uniqueEndpoints } from '../../bridge/src/orchestrate/stack';
 import { InprocHdl } from '../../bridge/src/peer/inproc-hdl';
 import { simBinary, testLog } from '../helpers';
-import { percentile } from '../../bridge/src/example-ops';
-import { cClientReads, cEchoRtt, Rtt, tsClientReads } from './rtt';
+import { cClientReads, cEchoRtt, median, Rtt, tsClientReads } from './rtt';
 
 const { values } = parseArgs({ options: { reads: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '3' } } });
 const reads = Number(values.reads);
@@ -38,8 +37,6 @@ interface Round {
   sep: Rtt[];
   inp: Rtt[];
 }
-
-const median = (xs: number[]) => percentile(xs, 50);
 
 async function main(): Promise<void> {
   const ep = uniqueEndpoints();

@@ -11,8 +11,7 @@ import { Proc, repoRoot } from '../../bridge/src/orchestrate/process';
 import { startSim } from '../../bridge/src/orchestrate/sim';
 import { uniqueEndpoints } from '../../bridge/src/orchestrate/stack';
 import { eventually, simBinary } from '../helpers';
-import { percentile } from '../../bridge/src/example-ops';
-import { cEchoRtt, Rtt, rttTool, runRtt, tsClientReads } from './rtt';
+import { cEchoRtt, median, Rtt, rttTool, runRtt, tsClientReads } from './rtt';
 
 const { values } = parseArgs({ options: { reads: { type: 'string', default: '3000' }, rounds: { type: 'string', default: '3' } } });
 const reads = Number(values.reads);
@@ -29,8 +28,6 @@ async function withBroker<T>(fn: (ep: { qemu: string; hdl: string }) => Promise<
     await broker.stop();
   }
 }
-
-const median = (xs: number[]) => percentile(xs, 50);
 
 async function main(): Promise<void> {
   const sim = await simBinary();

@@ -16,6 +16,9 @@ export interface Rtt {
 
 const quiet = () => undefined;
 
+/** The median, for figures taken over several rounds of a noisy machine. */
+export const median = (xs: number[]) => percentile(xs, 50);
+
 export const rttTool = () => cTool('zmq_rtt', path.join(repoRoot, 'dpi', 'tools', 'zmq_rtt.c'), ['-lzmq']);
 
 /** Runs zmq_rtt with args and parses its "p50_us=.. p99_us=.." line. */
