@@ -24,7 +24,6 @@ const idleS = Number(values['idle-s']);
 const quiet = () => undefined;
 const cosim = path.join(repoRoot, 'bin', 'cosim');
 
-
 /** The bare guest: our QEMU, kernel and base initramfs, `init` as its init, no device. */
 function bareQemu(qemu: string, kernel: string, initrd: string, init: string, onLine: (l: string) => void): Proc {
   const args = ['-accel', 'tcg', '-M', 'q35', '-m', '512', '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-no-reboot'];
