@@ -19,7 +19,9 @@ interface Line {
 test('a bad-frame flood logs a bounded number of lines and counts every frame', async () => {
   const lines: Line[] = [];
   const log = pino({ level: 'warn' }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
-  const b = await brokerWith({}, log);
+  // The flooding peer reads nothing, PINGs included: it must not be dropped as
+  // silent (one more log line) while the test waits for the last summary.
+  const b = await brokerWith({ peerTimeoutMs: 60_000 }, log);
   const sock = await helloPeer(b.qemu, Role.QEMU, 'dev0');
   try {
     const t0 = Date.now();
