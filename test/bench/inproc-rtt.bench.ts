@@ -5,7 +5,7 @@
 // by the C client and by the TypeScript stand-in. The separate process costs
 // one more ZeroMQ round trip than the in-process model; the difference is
 // printed against a direct C-to-C round trip measured in the same run.
-// Run: npm run bench:rtl   (options: --reads N)
+// Run: npm run bench:rtl   (options: --reads N --rounds N)
 import { parseArgs } from 'node:util';
 import { Broker } from '../../bridge/src/broker/broker';
 import { formatTable } from '../../bridge/src/broker/stats';
