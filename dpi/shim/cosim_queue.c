@@ -459,7 +459,6 @@ static void free_outmsg(outmsg *m)
 
 static void rd_mark_dirty(void) { S.rd_ready_dirty = 1; }
 
-
 static int tag_abandoned(uint32_t tag)
 {
     for (unsigned i = 0; i < S.abandoned_n; i++)

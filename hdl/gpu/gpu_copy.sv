@@ -6,9 +6,8 @@
 // Chunk by chunk, like the example's engine and with the same movers
 // (hdl/lib/dma_rd, dma_wr): fill a 2^CB-byte (16 KiB) buffer in source
 // word layout (DMA reads, its 8 bursts in flight together, or VRAM line
-// reads), then drain it
-// with the bytes shifted to the destination's alignment (DMA write bursts,
-// or strobed VRAM line writes). CONST needs no buffer. `busy` falls after
+// reads), then drain it with the bytes shifted to the destination's
+// alignment (DMA write bursts, or strobed VRAM line writes). CONST needs no buffer. `busy` falls after
 // the last write has landed (last B response); on an error response the
 // copy stops at that chunk and `err_addr` is the chunk's start on the side
 // that failed.

@@ -1488,6 +1488,7 @@ static void *cosim_io_thread(void *opaque)
                 }
             }
         }
+        /* A stop whose wake-up this iteration already cleared: do not wait. */
         if (qatomic_read(&s->stopping)) {
             break;
         }
